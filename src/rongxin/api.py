@@ -1,0 +1,12 @@
+"""Every domain's JSON router, under /api/v1."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from rongxin.catalog.api import router as catalog_router
+from rongxin.entities.api import router as entities_router
+
+api_router = APIRouter(prefix="/api/v1")
+api_router.include_router(catalog_router)
+api_router.include_router(entities_router)

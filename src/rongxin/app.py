@@ -1,0 +1,95 @@
+"""The application factory: nothing happens at import time (STYLE.md rule 10)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from rongxin import __version__
+from rongxin.api import api_router
+from rongxin.catalog import service as catalog_service
+from rongxin.config import Settings
+from rongxin.db.session import build_engine, session_factory
+from rongxin.errors import RongxinError
+from rongxin.logging import configure_logging, get_logger
+from rongxin.web import STATIC_DIR
+from rongxin.web.pages import web_router
+
+log = get_logger(__name__)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    configure_logging(level=settings.log_level, json=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = build_engine(settings)
+        app.state.engine = engine
+        app.state.session_factory = session_factory(engine)
+        log.info("startup", node_id=settings.node_id, node_level=settings.node_level.value)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="rongxin 融信",
+        version=__version__,
+        description="融资信用服务平台 API (国办发〔2021〕52号)",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.catalog = catalog_service.load_catalog(settings.catalog_path)
+
+    @app.exception_handler(RongxinError)
+    async def _domain_error(_request: Request, exc: RongxinError) -> JSONResponse:
+        return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]} for e in exc.errors()
+        ]
+        return JSONResponse(
+            {"error": "invalid_input", "message": "request is not valid", "details": errors},
+            status_code=422,
+        )
+
+    @app.middleware("http")
+    async def _access_log(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        start = time.perf_counter()
+        try:
+            response = await call_next(request)
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+        response.headers["x-request-id"] = request_id
+        log.info(
+            "request",
+            method=request.method,
+            path=request.url.path,
+            status=response.status_code,
+            ms=round((time.perf_counter() - start) * 1000, 1),
+        )
+        return response
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__, "node_id": settings.node_id}
+
+    app.include_router(api_router)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

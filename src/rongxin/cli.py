@@ -1,0 +1,66 @@
+"""The root ``rongxin`` command; each domain adds its own sub-app."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from rongxin import __version__
+from rongxin.catalog.cli import app as catalog_app
+from rongxin.db.cli import app as db_app
+from rongxin.entities.cli import app as entities_app
+from rongxin.entities.cli import uscc_app
+from rongxin.errors import RongxinError
+from rongxin.synth.cli import synth_command
+
+app = typer.Typer(
+    name="rongxin",
+    help="融信 rongxin — financing credit service platform (融资信用服务平台).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_app, name="db")
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(entities_app, name="entities")
+app.add_typer(uscc_app, name="uscc")
+app.command("synth")(synth_command)
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Bind address (default: RONGXIN_HOST)."),
+    port: int | None = typer.Option(None, help="Port (default: RONGXIN_PORT)."),
+) -> None:
+    """Start the web UI and API (http://127.0.0.1:8000 by default)."""
+    import uvicorn
+
+    from rongxin.app import create_app
+    from rongxin.cli_support import settings_or_exit
+    from rongxin.db.session import build_engine, check_connection
+
+    settings = settings_or_exit()
+    check_connection(build_engine(settings))
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    """Entry point: domain errors become a clear message and exit code 2, never a traceback."""
+    try:
+        app()
+    except RongxinError as exc:
+        typer.secho(f"错误 error: {exc.message}", fg=typer.colors.RED, err=True)
+        sys.exit(2)

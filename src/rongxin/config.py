@@ -1,0 +1,85 @@
+"""The one typed settings object. Every field is documented in docs/operations.md (a test checks)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class NodeLevel(StrEnum):
+    """Where a node sits in the platform network (N1): the role is configuration."""
+
+    national = "national"
+    provincial = "provincial"
+    city = "city"
+
+
+class Settings(BaseSettings):
+    """Platform configuration, read from the environment with prefix ``RONGXIN_``."""
+
+    model_config = SettingsConfigDict(env_prefix="RONGXIN_", env_file=None, extra="ignore")
+
+    environment: Environment = Field(
+        Environment.development, description="development, test or production."
+    )
+    database_url: str = Field(
+        "sqlite:///var/rongxin.db",
+        description="SQLAlchemy URL. SQLite (default, embedded) or postgresql+psycopg://…",
+    )
+    database_echo: bool = Field(False, description="Log every SQL statement (debugging only).")
+    node_id: str = Field(
+        "national",
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
+        description="This node's id; stamped on every record that originates here.",
+    )
+    node_level: NodeLevel = Field(
+        NodeLevel.national, description="national, provincial or city (N1)."
+    )
+    node_region: str = Field(
+        "000000",
+        pattern=r"^\d{6}$",
+        description="GB/T 2260 code of the region this node serves (000000 = the whole country).",
+    )
+    catalog_path: Path | None = Field(
+        None,
+        description="A catalog file (YAML or JSON) that replaces the shipped default catalog.",
+    )
+    data_dir: Path = Field(Path("var"), description="Where the node keeps its files.")
+    secret_key: str | None = Field(
+        None,
+        description="Signing key for sessions and tokens. Required outside development.",
+    )
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    log_json: bool = Field(
+        False, description="Write logs as JSON lines (production) instead of console text."
+    )
+    host: str = Field("127.0.0.1", description="Address `rongxin serve` binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `rongxin serve` listens on.")
+    default_locale: str = Field(
+        "zh-CN", pattern=r"^(zh-CN|en)$", description="UI language when none is chosen."
+    )
+
+    @model_validator(mode="after")
+    def _secrets_outside_development(self) -> Self:
+        if self.environment is Environment.production and not self.secret_key:
+            raise ValueError("RONGXIN_SECRET_KEY must be set when RONGXIN_ENVIRONMENT=production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def get_settings() -> Settings:
+    """Read settings from the environment (called at the edges: CLI, app factory)."""
+    return Settings()

@@ -1,0 +1,9 @@
+"""Imports every domain's tables so that ``metadata`` is complete (Alembic, tests)."""
+
+from __future__ import annotations
+
+from rongxin.db.base import Base
+from rongxin.entities import models as _entities  # noqa: F401
+from rongxin.records import models as _records  # noqa: F401
+
+metadata = Base.metadata

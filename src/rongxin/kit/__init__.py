@@ -1,0 +1,1 @@
+"""Tiny generic helpers — nothing domain-specific lives here."""

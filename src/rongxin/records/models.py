@@ -1,0 +1,82 @@
+"""Credit records and delivery batches. Portable DDL: the same tables on SQLite and PostgreSQL.
+
+A record is one catalog item's row about one entity. Its payload is JSON shaped by the catalog
+(the catalog is data: a new item needs no migration). Every change is a new row: old versions are
+kept, ``is_current`` marks the latest, and the row's ``change_seq`` (its primary key) orders all
+changes on this node monotonically.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rongxin.db.base import Base, UTCDateTime, utcnow
+
+BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class IngestBatch(Base):
+    """One delivery from a provider for one catalog item (a file or an API upload)."""
+
+    __tablename__ = "ingest_batch"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    provider_code: Mapped[str] = mapped_column(String(64), index=True)
+    item_code: Mapped[str] = mapped_column(String(64), index=True)
+    source_name: Mapped[str] = mapped_column(String(500))
+    checksum: Mapped[str] = mapped_column(String(64), index=True)
+    file_format: Mapped[str] = mapped_column(String(16))
+    origin_node: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+    inserted: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CreditRecord(Base):
+    """One version of one credit record, with full provenance."""
+
+    __tablename__ = "credit_record"
+    __table_args__ = (
+        UniqueConstraint("item_code", "record_key", "version", name="item_key_version"),
+        Index("ix_credit_record_current", "item_code", "record_key", "is_current"),
+        Index("ix_credit_record_subject", "uscc", "item_code"),
+    )
+
+    change_seq: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    item_code: Mapped[str] = mapped_column(String(64))
+    uscc: Mapped[str] = mapped_column(String(18))
+    record_key: Mapped[str] = mapped_column(
+        String(64), doc="sha256 of the item's natural-key values (canonical JSON)"
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    event_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="published")
+    provider_code: Mapped[str] = mapped_column(String(64))
+    batch_id: Mapped[str | None] = mapped_column(
+        ForeignKey("ingest_batch.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
+    provider_record_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    origin_node: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
