@@ -1,0 +1,1 @@
+"""Realistic synthetic delivery packages (rongxin synth): what each provider would send."""
