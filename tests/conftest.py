@@ -47,7 +47,7 @@ def engine(settings: Settings) -> Iterator[Engine]:
     metadata.drop_all(engine)
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-    metadata.create_all(engine)  # TODO(lead): switch to migrate.upgrade once the migration lands
+    migrate.upgrade(engine)
     yield engine
     engine.dispose()
 

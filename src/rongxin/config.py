@@ -1,4 +1,4 @@
-"""The one typed settings object. Every field is documented in docs/operations.md (a test checks)."""
+"""The one typed settings object; every field is documented in docs/operations.md (tested)."""
 
 from __future__ import annotations
 

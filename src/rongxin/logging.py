@@ -1,4 +1,4 @@
-"""Structured logging (structlog over the standard library). Never log secrets or raw personal data."""
+"""Structured logging (structlog). Never log secrets or raw personal data."""
 
 from __future__ import annotations
 

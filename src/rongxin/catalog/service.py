@@ -55,9 +55,7 @@ def parse_catalog(text: str, *, source: str) -> Catalog:
             loc = [p for p in err["loc"] if not isinstance(p, str) or not p.startswith("function")]
             line = _node_line(root, loc)
             field = ".".join(str(p) for p in loc) or "(top)"
-            problems.append(
-                {"file": source, "line": line, "field": field, "reason": err["msg"]}
-            )
+            problems.append({"file": source, "line": line, "field": field, "reason": err["msg"]})
         first = problems[0]
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise CatalogFileError(
@@ -129,7 +127,10 @@ def list_items(
         and (sharing_mode is None or i.sharing_mode == sharing_mode)
     ]
     return ItemList(
-        version=catalog.version, effective_date=catalog.effective_date, items=items, total=len(items)
+        version=catalog.version,
+        effective_date=catalog.effective_date,
+        items=items,
+        total=len(items),
     )
 
 

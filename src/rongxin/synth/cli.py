@@ -15,20 +15,28 @@ from rongxin.synth.writer import FileFormat
 
 
 def synth_command(
-    enterprises: int = typer.Option(..., "--enterprises", "-n", min=1, help="Number of market entities."),
+    enterprises: int = typer.Option(
+        ..., "--enterprises", "-n", min=1, help="Number of market entities."
+    ),
     seed: int = typer.Option(7, "--seed", help="Random seed: the same seed gives identical files."),
     out: Path = typer.Option(Path("var/synth"), "--out", help="Output folder."),
     fmt: FileFormat = typer.Option(FileFormat.csv, "--format", help="csv, jsonl or parquet."),
     encoding: str = typer.Option("utf-8", help="CSV encoding: utf-8 or gb18030."),
-    as_of: str = typer.Option(service.DEFAULT_AS_OF.isoformat(), "--as-of", help="Data as of this date (YYYY-MM-DD)."),
-    months: int = typer.Option(12, help="Months of monthly series (tax, social insurance, utilities)."),
+    as_of: str = typer.Option(
+        service.DEFAULT_AS_OF.isoformat(), "--as-of", help="Data as of this date (YYYY-MM-DD)."
+    ),
+    months: int = typer.Option(
+        12, help="Months of monthly series (tax, social insurance, utilities)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print a machine-readable summary."),
 ) -> None:
     """Write, per provider and catalog item, the files that provider would deliver."""
     try:
         as_of_date: date = datetime.strptime(as_of, "%Y-%m-%d").date()
     except ValueError:
-        raise typer.BadParameter(f"{as_of!r} is not a date like 2026-09-30", param_hint="--as-of") from None
+        raise typer.BadParameter(
+            f"{as_of!r} is not a date like 2026-09-30", param_hint="--as-of"
+        ) from None
     catalog = catalog_service.load_catalog(settings_or_exit().catalog_path)
     with Progress(
         TextColumn("synth"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -72,11 +72,13 @@ class ChunkContext:
 
     def ids(self, prefix: str, count: int) -> npt.NDArray[np.str_]:
         """Identifiers unique across the whole package (chunk number + running number)."""
-        base = np.char.zfill(np.arange(count).astype(str), 7)
+        base = np.char.mod("%07d", np.arange(count))
         result: npt.NDArray[np.str_] = np.char.add(f"{prefix}{self.chunk:04d}", base)
         return result
 
-    def choice(self, values: list[str], size: int, p: list[float] | None = None) -> npt.NDArray[np.str_]:
+    def choice(
+        self, values: list[str], size: int, p: list[float] | None = None
+    ) -> npt.NDArray[np.str_]:
         pa = None if p is None else np.asarray(p, dtype=np.float64) / np.sum(p)
         result: npt.NDArray[np.str_] = self.rng.choice(np.array(values), size=size, p=pa)
         return result

@@ -92,7 +92,9 @@ def generic(item: Item) -> Generator:
                 case FieldType.id_number:
                     cols[f.name] = ctx.pop.legal_rep_id[owners]
                 case FieldType.mobile:
-                    cols[f.name] = np.char.add("139", np.char.zfill(ctx.rng.integers(0, 10**8, n).astype(str), 8))
+                    cols[f.name] = np.char.add(
+                        "139", np.char.mod("%08d", ctx.rng.integers(0, 10**8, n))
+                    )
                 case _:
                     cols[f.name] = ctx.ids(f"{item.code[:2].upper()}", n)
         return cols

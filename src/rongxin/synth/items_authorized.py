@@ -14,10 +14,14 @@ def tax_grades(ctx: ChunkContext, year: int) -> tuple[npt.NDArray[np.str_], npt.
     """Tax credit grades for one year; the same draw feeds tax_credit_rating and tax_a_grade."""
     p = ctx.pop
     rng = np.random.default_rng([p.offset, year, 11])  # independent of the item's own stream
-    owners = np.flatnonzero(np.isin(p.type_prefix, ["91", "93"]) & (p.establish_date < np.datetime64(f"{year}-01-01")))
+    owners = np.flatnonzero(
+        np.isin(p.type_prefix, ["91", "93"]) & (p.establish_date < np.datetime64(f"{year}-01-01"))
+    )
     score = 80 - 11 * p.risk[owners] + rng.normal(0, 6, len(owners))
     new = p.establish_date[owners] > np.datetime64(f"{year - 1}-01-01")
-    grade = np.select([score >= 90, score >= 70, score >= 40, score >= 20], ["A", "B", "B", "C"], "D")
+    grade = np.select(
+        [score >= 90, score >= 70, score >= 40, score >= 20], ["A", "B", "B", "C"], "D"
+    )
     grade = np.where(new & (grade != "D"), "M", grade)
     return grade, owners
 
@@ -26,18 +30,27 @@ def tax_credit_rating(ctx: ChunkContext) -> Columns:
     cols = []
     for y in (ctx.pop.as_of.year - 2, ctx.pop.as_of.year - 1):
         grade, owners = tax_grades(ctx, y)
-        cols.append({
-            "_owner": owners,
-            "rating_year": np.full(len(owners), y),
-            "grade": grade,
-            "score": np.round(np.clip(80 - 11 * ctx.pop.risk[owners] + ctx.rng.normal(0, 6, len(owners)), 0, 100), 1),
-            "rated_date": np.full(len(owners), np.datetime64(f"{y + 1}-04-20")),
-        })
+        cols.append(
+            {
+                "_owner": owners,
+                "rating_year": np.full(len(owners), y),
+                "grade": grade,
+                "score": np.round(
+                    np.clip(
+                        80 - 11 * ctx.pop.risk[owners] + ctx.rng.normal(0, 6, len(owners)), 0, 100
+                    ),
+                    1,
+                ),
+                "rated_date": np.full(len(owners), np.datetime64(f"{y + 1}-04-20")),
+            }
+        )
     return {k: np.concatenate([c[k] for c in cols]) for k in cols[0]}
 
 
 def _late(ctx: ChunkContext, owners: npt.NDArray[np.int64], base: float) -> npt.NDArray[np.bool_]:
-    result: npt.NDArray[np.bool_] = ctx.rng.random(len(owners)) < np.clip(ctx.risky(base, 1.1, owners), 0, 0.9)
+    result: npt.NDArray[np.bool_] = ctx.rng.random(len(owners)) < np.clip(
+        ctx.risky(base, 1.1, owners), 0, 0.9
+    )
     return result
 
 
@@ -48,16 +61,23 @@ def tax_payment(ctx: ChunkContext) -> Columns:
     n = len(owners)
     monthly_rev = p.revenue[owners] * 10000 / 12 * ctx.rng.lognormal(0, 0.25, n)
     vat = np.round(monthly_rev * ctx.rng.uniform(0.01, 0.04, n), 2)
-    quarter_end = np.isin(np.char.ljust(np.char.partition(period, "-")[:, 2], 2) if n else period, ["03", "06", "09", "12"])
+    quarter_end = np.isin(
+        np.char.ljust(np.char.partition(period, "-")[:, 2], 2) if n else period,
+        ["03", "06", "09", "12"],
+    )
     cit_owners, cit_period = owners[quarter_end], period[quarter_end]
     cit = np.round(monthly_rev[quarter_end] * 3 * ctx.rng.uniform(0.0, 0.025, len(cit_owners)), 2)
     return {
         "_owner": np.concatenate([owners, cit_owners]),
         "period": np.concatenate([period, cit_period]),
         "tax_type": np.concatenate([np.full(n, "增值税"), np.full(len(cit_owners), "企业所得税")]),
-        "taxable_revenue": np.concatenate([np.round(monthly_rev, 2), np.round(monthly_rev[quarter_end] * 3, 2)]),
+        "taxable_revenue": np.concatenate(
+            [np.round(monthly_rev, 2), np.round(monthly_rev[quarter_end] * 3, 2)]
+        ),
         "tax_paid": np.concatenate([vat, cit]),
-        "declared_on_time": ~np.concatenate([_late(ctx, owners, 0.02), _late(ctx, cit_owners, 0.02)]),
+        "declared_on_time": ~np.concatenate(
+            [_late(ctx, owners, 0.02), _late(ctx, cit_owners, 0.02)]
+        ),
     }
 
 
@@ -66,7 +86,11 @@ def tax_arrears(ctx: ChunkContext) -> Columns:
     n = len(owners)
     return {
         "_owner": owners,
-        "tax_type": ctx.choice(["增值税", "企业所得税", "城镇土地使用税", "房产税", "其他"], n, [0.5, 0.25, 0.1, 0.1, 0.05]),
+        "tax_type": ctx.choice(
+            ["增值税", "企业所得税", "城镇土地使用税", "房产税", "其他"],
+            n,
+            [0.5, 0.25, 0.1, 0.1, 0.05],
+        ),
         "arrears_amount": ctx.amount(30000, 1.2, n),
         "announce_date": ctx.dates(owners, 3),
         "authority": authority_names(ctx, owners, "税务局"),
@@ -96,7 +120,9 @@ def social_insurance(ctx: ChunkContext) -> Columns:
     # risky firms shed staff over the window and fall into arrears
     months_left = np.searchsorted(np.array(ctx.months), period)
     trend = 1 - 0.015 * np.clip(p.risk[owners], 0, None) * months_left
-    count = np.maximum(1, np.round(p.employees[owners] * 0.8 * trend * ctx.rng.normal(1, 0.03, n))).astype(np.int64)
+    count = np.maximum(
+        1, np.round(p.employees[owners] * 0.8 * trend * ctx.rng.normal(1, 0.03, n))
+    ).astype(np.int64)
     due = np.round(count * ctx.rng.uniform(1100, 1600, n), 2)
     short = _late(ctx, owners, 0.03)
     paid = np.where(short, np.round(due * ctx.rng.uniform(0, 0.8, n), 2), due)
@@ -133,7 +159,9 @@ def customs_credit(ctx: ChunkContext) -> Columns:
     return {
         "_owner": owners,
         "customs_code": np.char.add(p.region_code[owners], ctx.ids("", n)),
-        "credit_grade": np.select([r < -1.6, r > 2.3], ["高级认证企业", "失信企业"], "其他注册登记和备案企业"),
+        "credit_grade": np.select(
+            [r < -1.6, r > 2.3], ["高级认证企业", "失信企业"], "其他注册登记和备案企业"
+        ),
         "effective_date": ctx.dates(owners, 6),
     }
 
@@ -164,7 +192,7 @@ def _utility(
     """Monthly bills: usage scales with headcount and industry; risky firms pay late."""
     p = ctx.pop
     customers = ctx.flags(prob)
-    account = np.char.add(prefix, np.char.zfill((customers + p.offset).astype(str), 10))
+    account = np.char.add(prefix, np.char.mod("%010d", customers + p.offset))
     owners, period = ctx.monthly(customers)
     n = len(owners)
     slot = np.searchsorted(customers, owners)  # customers is sorted: owner -> its account
@@ -201,14 +229,18 @@ def real_estate(ctx: ChunkContext) -> Columns:
     p = ctx.pop
     owners = ctx.events(np.where(p.is_enterprise, 0.25, 0.03))
     n = len(owners)
-    kind = ctx.choice(["国有建设用地使用权", "房屋所有权", "厂房", "商铺", "其他"], n, [0.2, 0.35, 0.2, 0.2, 0.05])
+    kind = ctx.choice(
+        ["国有建设用地使用权", "房屋所有权", "厂房", "商铺", "其他"], n, [0.2, 0.35, 0.2, 0.2, 0.05]
+    )
     pledged = ctx.rng.random(n) < np.clip(0.3 + 0.15 * p.risk[owners], 0.05, 0.9)
     seized = ctx.rng.random(n) < np.clip(ctx.risky(0.01, 1.5, owners), 0, 0.5)
     return {
         "_owner": owners,
         "certificate_no": np.char.add("不动产权第", np.char.add(ctx.ids("", n), "号")),
         "property_type": kind,
-        "location": np.char.add(p.region_name[owners], ctx.choice(["工业园区", "商业街", "开发区", "科技园"], n)),
+        "location": np.char.add(
+            p.region_name[owners], ctx.choice(["工业园区", "商业街", "开发区", "科技园"], n)
+        ),
         "area": ctx.amount(np.where(kind == "商铺", 120, 1500), 0.8, n),
         "registration_date": ctx.dates(owners, 15),
         "encumbrance": np.select([seized, pledged], ["已查封", "已抵押"], "无"),
@@ -244,7 +276,10 @@ def patent(ctx: ChunkContext) -> Columns:
         "_owner": owners,
         "patent_no": np.char.add(np.char.add("CN", year), ctx.ids("", n)),
         "patent_type": kind,
-        "title": np.char.add(ctx.choice(["一种", "一种新型", "基于物联网的"], n), ctx.choice(["检测装置", "加工方法", "控制系统", "包装结构", "清洗设备"], n)),
+        "title": np.char.add(
+            ctx.choice(["一种", "一种新型", "基于物联网的"], n),
+            ctx.choice(["检测装置", "加工方法", "控制系统", "包装结构", "清洗设备"], n),
+        ),
         "application_date": applied,
         "grant_date": np.where(status == "审中", np.datetime64("NaT"), granted),
         "legal_status": status,
@@ -257,7 +292,11 @@ def trademark(ctx: ChunkContext) -> Columns:
     owners = ctx.events(np.where(p.type_prefix == "91", 0.35, 0.03))
     n = len(owners)
     registered = ctx.dates(owners, 12)
-    brand = np.array([name[2:4] if len(name) > 4 else name for name in p.name[owners]]) if n else np.array([], str)
+    brand = (
+        np.array([name[2:4] if len(name) > 4 else name for name in p.name[owners]])
+        if n
+        else np.array([], str)
+    )
     return {
         "_owner": owners,
         "registration_no": np.char.add("TM", ctx.ids("", n)),
@@ -274,12 +313,17 @@ def copyright(ctx: ChunkContext) -> Columns:
     n = len(owners)
     registered = ctx.dates(owners, 8)
     year = registered.astype("datetime64[Y]").astype(str)
-    kind = np.where(p.section[owners] == "I", "计算机软件", ctx.choice(["文字", "美术", "摄影", "视听"], n))
+    kind = np.where(
+        p.section[owners] == "I", "计算机软件", ctx.choice(["文字", "美术", "摄影", "视听"], n)
+    )
     return {
         "_owner": owners,
         "registration_no": np.char.add(np.char.add(year, "SR"), ctx.ids("", n)),
         "work_type": kind,
-        "title": np.char.add(ctx.choice(["智慧", "云", "数字化", "企业"], n), ctx.choice(["管理系统V1.0", "平台软件", "作品集", "应用软件"], n)),
+        "title": np.char.add(
+            ctx.choice(["智慧", "云", "数字化", "企业"], n),
+            ctx.choice(["管理系统V1.0", "平台软件", "作品集", "应用软件"], n),
+        ),
         "registration_date": registered,
     }
 
@@ -295,7 +339,8 @@ def tech_enterprise(ctx: ChunkContext) -> Columns:
         "certificate_no": np.char.add(np.where(kind == "高新技术企业", "GR", "KJ"), ctx.ids("", n)),
         "recognition": kind,
         "recognized_date": recognized,
-        "valid_to": recognized + np.where(kind == "高新技术企业", 3 * 365, 365).astype("timedelta64[D]"),
+        "valid_to": recognized
+        + np.where(kind == "高新技术企业", 3 * 365, 365).astype("timedelta64[D]"),
     }
 
 
@@ -306,7 +351,11 @@ def movable_collateral(ctx: ChunkContext) -> Columns:
     return {
         "_owner": owners,
         "registration_no": ctx.ids("DC", n),
-        "registration_type": ctx.choice(["应收账款质押", "应收账款转让（保理）", "融资租赁", "存货和仓单质押", "生产设备抵押"], n, [0.35, 0.2, 0.25, 0.1, 0.1]),
+        "registration_type": ctx.choice(
+            ["应收账款质押", "应收账款转让（保理）", "融资租赁", "存货和仓单质押", "生产设备抵押"],
+            n,
+            [0.35, 0.2, 0.25, 0.1, 0.1],
+        ),
         "role": np.full(n, "出质人/担保人"),
         "secured_amount": ctx.amount(200, 1.0, n),
         "registration_date": registered,
@@ -321,7 +370,11 @@ def insurance_coverage(ctx: ChunkContext) -> Columns:
     return {
         "_owner": owners,
         "policy_no": ctx.ids("BD", n),
-        "insurance_type": ctx.choice(["企业财产险", "安全生产责任险", "出口信用保险", "雇主责任险", "农业保险"], n, [0.4, 0.2, 0.05, 0.25, 0.1]),
+        "insurance_type": ctx.choice(
+            ["企业财产险", "安全生产责任险", "出口信用保险", "雇主责任险", "农业保险"],
+            n,
+            [0.4, 0.2, 0.05, 0.25, 0.1],
+        ),
         "sum_insured": ctx.amount(300, 1.1, n),
         "start_date": start,
         "end_date": start + np.timedelta64(365, "D"),

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from rongxin.entities import reference
 from rongxin.synth.context import ChunkContext, Columns, authority_names
 
 SCOPES = {
@@ -26,7 +25,9 @@ DEFAULT_SCOPE = "一般经营项目：除依法须经批准的项目外，凭营
 def registration(ctx: ChunkContext) -> Columns:
     p = ctx.pop
     owners = np.arange(p.n)
-    road = ctx.choice(["人民", "解放", "建设", "中山", "新华", "长江", "黄河", "和平", "文化", "工业"], p.n)
+    road = ctx.choice(
+        ["人民", "解放", "建设", "中山", "新华", "长江", "黄河", "和平", "文化", "工业"], p.n
+    )
     road = np.char.add(road, ctx.choice(["路", "大道", "街"], p.n))
     number = np.char.add(ctx.rng.integers(1, 999, p.n).astype(str), "号")
     status = ctx.choice(["存续", "在业", "吊销", "注销"], p.n, [0.80, 0.14, 0.02, 0.04])
@@ -122,12 +123,18 @@ def admin_license(ctx: ChunkContext) -> Columns:
     decided = ctx.dates(owners, 6)
     names = {"H": "食品经营许可证", "Q": "医疗机构执业许可证", "G": "道路运输经营许可证",
              "C": "工业产品生产许可证", "E": "安全生产许可证"}  # fmt: skip
-    lic = np.array([names.get(s, "营业性经营许可") for s in p.section[owners]]) if n else np.array([], str)
+    lic = (
+        np.array([names.get(s, "营业性经营许可") for s in p.section[owners]])
+        if n
+        else np.array([], str)
+    )
     return {
         "_owner": owners,
         "license_no": ctx.ids("XK", n),
         "license_name": lic,
-        "license_type": ctx.choice(["普通", "特许", "认可", "核准", "登记"], n, [0.7, 0.05, 0.1, 0.1, 0.05]),
+        "license_type": ctx.choice(
+            ["普通", "特许", "认可", "核准", "登记"], n, [0.7, 0.05, 0.1, 0.1, 0.05]
+        ),
         "content": lic,
         "decision_date": decided,
         "valid_from": decided,
@@ -169,8 +176,11 @@ def admin_penalty(ctx: ChunkContext) -> Columns:
     n = len(owners)
     decided = ctx.dates(owners, 4)
     year = decided.astype("datetime64[Y]").astype(str)
-    ptype = ctx.choice(["警告", "罚款", "没收违法所得", "责令停产停业", "吊销许可证件", "通报批评"], n,
-                       [0.3, 0.55, 0.06, 0.03, 0.01, 0.05])  # fmt: skip
+    ptype = ctx.choice(
+        ["警告", "罚款", "没收违法所得", "责令停产停业", "吊销许可证件", "通报批评"],
+        n,
+        [0.3, 0.55, 0.06, 0.03, 0.01, 0.05],
+    )
     fine = np.where(ptype == "罚款", ctx.amount(ctx.risky(3000, 0.4, owners), 1.1, n), np.nan)
     severity = np.where(
         ctx.pop.risk[owners] + ctx.rng.normal(0, 1, n) > 2.2,
@@ -206,7 +216,9 @@ def env_credit_rating(ctx: ChunkContext) -> Columns:
     owners = ctx.flags(0.25, np.isin(ctx.pop.section, ["B", "C", "D"]))
     n = len(owners)
     r = ctx.pop.risk[owners] + ctx.rng.normal(0, 0.7, n)
-    grade = np.select([r < -0.8, r < 0.8, r < 1.8], ["环保诚信", "环保良好", "环保警示"], "环保不良")
+    grade = np.select(
+        [r < -0.8, r < 0.8, r < 1.8], ["环保诚信", "环保良好", "环保警示"], "环保不良"
+    )
     y = ctx.pop.as_of.year - 1
     return {
         "_owner": owners,

@@ -54,7 +54,9 @@ def consumption_restriction(ctx: ChunkContext) -> Columns:
     owners = ctx.events(ctx.risky(0.006, 1.5))
     n = len(owners)
     issued = ctx.dates(owners, 4)
-    lifted = np.where(ctx.rng.random(n) < 0.3, issued + np.timedelta64(200, "D"), np.datetime64("NaT"))
+    lifted = np.where(
+        ctx.rng.random(n) < 0.3, issued + np.timedelta64(200, "D"), np.datetime64("NaT")
+    )
     return {
         "_owner": owners,
         "case_no": _case_no(ctx, issued, "执限"),
@@ -76,9 +78,15 @@ def dishonest_debtor(ctx: ChunkContext) -> Columns:
         "publish_date": published,
         "court": authority_names(ctx, owners, "人民法院"),
         "obligation": np.full(n, "支付货款及利息"),
-        "performance": np.where(performed, "已履行", ctx.choice(["全部未履行", "部分未履行"], n, [0.8, 0.2])),
-        "behavior": ctx.choice(["有履行能力而拒不履行生效法律文书确定义务", "违反财产报告制度", "违反限制消费令"], n),
-        "removed_date": np.where(performed & (removed <= ctx.as_of64), removed, np.datetime64("NaT")),
+        "performance": np.where(
+            performed, "已履行", ctx.choice(["全部未履行", "部分未履行"], n, [0.8, 0.2])
+        ),
+        "behavior": ctx.choice(
+            ["有履行能力而拒不履行生效法律文书确定义务", "违反财产报告制度", "违反限制消费令"], n
+        ),
+        "removed_date": np.where(
+            performed & (removed <= ctx.as_of64), removed, np.datetime64("NaT")
+        ),
     }
 
 
@@ -89,7 +97,14 @@ def serious_illegal_list(ctx: ChunkContext) -> Columns:
     return {
         "_owner": owners,
         "listed_date": listed,
-        "reason": ctx.choice(["被列入经营异常名录届满3年仍未履行相关义务", "提交虚假材料取得登记", "严重违法行为受到较重行政处罚"], n),
+        "reason": ctx.choice(
+            [
+                "被列入经营异常名录届满3年仍未履行相关义务",
+                "提交虚假材料取得登记",
+                "严重违法行为受到较重行政处罚",
+            ],
+            n,
+        ),
         "authority": authority_names(ctx, owners, "市场监督管理局"),
         "removed_date": np.full(n, np.datetime64("NaT")),
     }
@@ -100,11 +115,22 @@ def abnormal_operation(ctx: ChunkContext) -> Columns:
     n = len(owners)
     listed = ctx.dates(owners, 4)
     cured = ctx.rng.random(n) < 0.45
-    removed = np.minimum(listed + ctx.rng.integers(10, 400, n).astype("timedelta64[D]"), ctx.as_of64)
+    removed = np.minimum(
+        listed + ctx.rng.integers(10, 400, n).astype("timedelta64[D]"), ctx.as_of64
+    )
     return {
         "_owner": owners,
         "listed_date": listed,
-        "reason": ctx.choice(["未按规定报送年度报告", "通过登记的住所无法联系", "公示信息隐瞒真实情况弄虚作假", "未按规定公示即时信息"], n, [0.6, 0.3, 0.05, 0.05]),
+        "reason": ctx.choice(
+            [
+                "未按规定报送年度报告",
+                "通过登记的住所无法联系",
+                "公示信息隐瞒真实情况弄虚作假",
+                "未按规定公示即时信息",
+            ],
+            n,
+            [0.6, 0.3, 0.05, 0.05],
+        ),
         "authority": authority_names(ctx, owners, "市场监督管理局"),
         "removed_date": np.where(cured, removed, np.datetime64("NaT")),
         "removal_reason": np.where(cured, "补报年度报告并公示", ""),
@@ -117,7 +143,11 @@ def major_tax_violation(ctx: ChunkContext) -> Columns:
     return {
         "_owner": owners,
         "case_no": ctx.ids("SW", n),
-        "violation_type": ctx.choice(["偷税", "逃避追缴欠税", "骗取出口退税", "虚开增值税专用发票", "其他"], n, [0.45, 0.15, 0.05, 0.3, 0.05]),
+        "violation_type": ctx.choice(
+            ["偷税", "逃避追缴欠税", "骗取出口退税", "虚开增值税专用发票", "其他"],
+            n,
+            [0.45, 0.15, 0.05, 0.3, 0.05],
+        ),
         "amount": ctx.amount(400000, 1.0, n),
         "publish_date": ctx.dates(owners, 3),
         "removed_date": np.full(n, np.datetime64("NaT")),
@@ -127,14 +157,23 @@ def major_tax_violation(ctx: ChunkContext) -> Columns:
 def honor(ctx: ChunkContext) -> Columns:
     owners = ctx.events(ctx.risky(0.03, -0.9), ctx.pop.type_prefix != "92")
     n = len(owners)
-    names = ["守合同重信用企业", "诚信示范企业", "安全生产标准化企业", "劳动关系和谐企业", "纳税信用示范单位", "质量信得过单位"]
+    names = [
+        "守合同重信用企业",
+        "诚信示范企业",
+        "安全生产标准化企业",
+        "劳动关系和谐企业",
+        "纳税信用示范单位",
+        "质量信得过单位",
+    ]
     level = ctx.choice(["国家级", "省级", "市级", "县级"], n, [0.03, 0.17, 0.4, 0.4])
     return {
         "_owner": owners,
         "honor_name": ctx.choice(names, n),
         "honor_level": level,
         "grant_date": ctx.dates(owners, 5),
-        "authority": np.where(level == "国家级", "国家有关部门", authority_names(ctx, owners, "人民政府")),
+        "authority": np.where(
+            level == "国家级", "国家有关部门", authority_names(ctx, owners, "人民政府")
+        ),
     }
 
 
@@ -154,7 +193,11 @@ def tax_a_grade(ctx: ChunkContext) -> Columns:
 def policy_support(ctx: ChunkContext) -> Columns:
     owners = ctx.events(ctx.risky(0.06, -0.5), ctx.pop.type_prefix != "92")
     n = len(owners)
-    kind = ctx.choice(["财政补贴", "贷款贴息", "担保费补贴", "风险补偿", "税费减免"], n, [0.4, 0.2, 0.15, 0.1, 0.15])
+    kind = ctx.choice(
+        ["财政补贴", "贷款贴息", "担保费补贴", "风险补偿", "税费减免"],
+        n,
+        [0.4, 0.2, 0.15, 0.1, 0.15],
+    )
     return {
         "_owner": owners,
         "document_no": ctx.ids("ZC", n),
@@ -167,12 +210,16 @@ def policy_support(ctx: ChunkContext) -> Columns:
 
 
 def specialized_sme(ctx: ChunkContext) -> Columns:
-    owners = ctx.flags(ctx.risky(0.02, -0.8), np.isin(ctx.pop.section, ["C", "I", "M"]) & ctx.pop.is_enterprise)
+    owners = ctx.flags(
+        ctx.risky(0.02, -0.8), np.isin(ctx.pop.section, ["C", "I", "M"]) & ctx.pop.is_enterprise
+    )
     n = len(owners)
     recognized = ctx.dates(owners, 3)
     return {
         "_owner": owners,
-        "recognition_level": ctx.choice(["创新型中小企业", "专精特新中小企业", "专精特新“小巨人”企业"], n, [0.6, 0.33, 0.07]),
+        "recognition_level": ctx.choice(
+            ["创新型中小企业", "专精特新中小企业", "专精特新“小巨人”企业"], n, [0.6, 0.33, 0.07]
+        ),
         "recognized_date": recognized,
         "valid_to": recognized + np.timedelta64(3 * 365, "D"),
     }
@@ -183,7 +230,13 @@ def new_agri_operator(ctx: ChunkContext) -> Columns:
     n = len(owners)
     return {
         "_owner": owners,
-        "designation": np.where(ctx.pop.type_prefix[owners] == "93", "农民合作社示范社", ctx.choice(["示范家庭农场", "农业产业化龙头企业"], n)),
-        "designation_level": ctx.choice(["国家级", "省级", "市级", "县级"], n, [0.02, 0.15, 0.33, 0.5]),
+        "designation": np.where(
+            ctx.pop.type_prefix[owners] == "93",
+            "农民合作社示范社",
+            ctx.choice(["示范家庭农场", "农业产业化龙头企业"], n),
+        ),
+        "designation_level": ctx.choice(
+            ["国家级", "省级", "市级", "县级"], n, [0.02, 0.15, 0.33, 0.5]
+        ),
         "designated_date": ctx.dates(owners, 4),
     }

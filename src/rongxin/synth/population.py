@@ -27,7 +27,7 @@ TYPE_PREFIX = np.array(["91", "92", "93", "N2"])
 TYPE_WEIGHTS = np.array([0.62, 0.32, 0.04, 0.02])
 
 # Rough share of registered market entities by province (GB/T 2260 prefix).
-PROVINCE_WEIGHTS = {
+PROVINCE_WEIGHTS: dict[str, float] = {
     "44": 12, "32": 10, "33": 9, "37": 8, "13": 4.5, "41": 5, "35": 5, "51": 5, "31": 4,
     "11": 3.5, "42": 4, "43": 3.5, "34": 3.5, "36": 2.5, "61": 2.5, "50": 2.5, "12": 1.5,
     "21": 2.5, "53": 2, "45": 2.5, "14": 2, "52": 2, "22": 1.5, "23": 1.5, "15": 1.5,
@@ -35,7 +35,7 @@ PROVINCE_WEIGHTS = {
 }  # fmt: skip
 
 # Industry divisions by entity type, with weights.
-ENTERPRISE_DIVISIONS = {
+ENTERPRISE_DIVISIONS: dict[str, float] = {
     "51": 16, "52": 9, "72": 10, "65": 5, "64": 2, "39": 2, "33": 2, "34": 2, "35": 1.5,
     "38": 1.5, "29": 1.5, "18": 1.2, "13": 1, "14": 1, "17": 1, "26": 1, "30": 1, "21": 0.8,
     "47": 2, "48": 1.5, "50": 2, "54": 2.5, "58": 1, "59": 0.8, "61": 0.8, "62": 3,
@@ -43,9 +43,18 @@ ENTERPRISE_DIVISIONS = {
     "81": 0.8, "82": 1.2, "83": 1, "84": 0.5, "86": 0.3, "87": 0.5, "88": 0.5, "89": 0.4,
     "44": 0.4, "10": 0.3, "01": 1, "03": 0.8, "05": 0.5,
 }  # fmt: skip
-INDIVIDUAL_DIVISIONS = {"52": 40, "62": 22, "80": 12, "81": 8, "51": 6, "54": 5, "01": 4, "82": 3}
-COOP_DIVISIONS = {"01": 55, "03": 25, "02": 8, "04": 6, "05": 6}
-COLLECTIVE_DIVISIONS = {"72": 60, "01": 30, "70": 10}
+INDIVIDUAL_DIVISIONS: dict[str, float] = {
+    "52": 40,
+    "62": 22,
+    "80": 12,
+    "81": 8,
+    "51": 6,
+    "54": 5,
+    "01": 4,
+    "82": 3,
+}
+COOP_DIVISIONS: dict[str, float] = {"01": 55, "03": 25, "02": 8, "04": 6, "05": 6}
+COLLECTIVE_DIVISIONS: dict[str, float] = {"72": 60, "01": 30, "70": 10}
 
 
 @cache
@@ -57,9 +66,7 @@ def vocab() -> dict[str, Any]:
 
 @cache
 def _regions() -> tuple[Str, Str, F64]:
-    counties = [
-        r for r in reference.county_regions() if r.code[:2] in PROVINCE_WEIGHTS
-    ]
+    counties = [r for r in reference.county_regions() if r.code[:2] in PROVINCE_WEIGHTS]
     per_province: dict[str, int] = {}
     for r in counties:
         per_province[r.code[:2]] = per_province.get(r.code[:2], 0) + 1
@@ -106,7 +113,7 @@ class Population:
 
     @property
     def is_enterprise(self) -> npt.NDArray[np.bool_]:
-        return self.type_prefix == "91"
+        return np.asarray(self.type_prefix == "91", dtype=np.bool_)
 
 
 def person_names(rng: np.random.Generator, n: int) -> Str:
@@ -125,7 +132,7 @@ def id_numbers(rng: np.random.Generator, area: Str, establish: npt.NDArray[np.da
     age_days = rng.integers(22 * 365, 60 * 365, size=n)
     birth = (establish - age_days.astype("timedelta64[D]")).astype("datetime64[D]")
     birth_s = np.char.replace(np.datetime_as_string(birth, unit="D"), "-", "")
-    seq = np.char.zfill(rng.integers(1, 999, size=n).astype(str), 3)
+    seq = np.char.mod("%03d", rng.integers(1, 999, size=n))
     body = np.char.add(np.char.add(area, birth_s), seq)
     digits = np.array([list(b) for b in body], dtype=np.int64) if n else np.zeros((0, 17), np.int64)
     weights = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
@@ -179,7 +186,9 @@ def _entity_names(
     brand = np.char.add(rng.choice(trade, size=n), rng.choice(trade, size=n))
     city = np.array([_city_short(r) for r in region_code])
     words = {s: np.array(w) for s, w in v["industry_words"].items()}
-    word = np.array([words[s][k % len(words[s])] for s, k in zip(section, rng.integers(0, 99, n), strict=True)])
+    word = np.array(
+        [words[s][k % len(words[s])] for s, k in zip(section, rng.integers(0, 99, n), strict=True)]
+    )
     forms = rng.choice(np.array(v["company_forms"]), size=n)
     shop = rng.choice(np.array(v["individual_suffixes"]), size=n)
     county = np.array([reference.regions()[r].name for r in region_code])
@@ -226,7 +235,9 @@ def make_population(seed: int, chunk: int, offset: int, n: int, as_of: date) -> 
     assets = np.round(revenue * rng.lognormal(np.log(0.9), 0.5, size=n), 2)
     lev = np.clip(rng.beta(2.5, 3.0, size=n), 0.02, 0.98)
     liabilities = np.round(assets * lev, 2)
-    capital = np.round(np.where(prefix == "92", 0, rng.choice([10, 50, 100, 200, 500, 1000, 3000], size=n, p=[0.2, 0.25, 0.25, 0.12, 0.1, 0.06, 0.02])), 2)  # fmt: skip
+    capital_steps = np.array([10, 50, 100, 200, 500, 1000, 3000], dtype=np.float64)
+    capital_p = [0.2, 0.25, 0.25, 0.12, 0.1, 0.06, 0.02]
+    capital = np.where(prefix == "92", 0.0, rng.choice(capital_steps, size=n, p=capital_p))
 
     # Hidden risk: a latent factor, worse for young, highly leveraged, tiny firms.
     risk = (

@@ -24,7 +24,14 @@ from rongxin.errors import InvalidInput
 from rongxin.synth.context import ChunkContext, month_list
 from rongxin.synth.items import generator_for
 from rongxin.synth.population import Population, make_population
-from rongxin.synth.writer import DeliveryWriter, FileFormat, arrow_type, dedupe, sha256_file, to_table
+from rongxin.synth.writer import (
+    DeliveryWriter,
+    FileFormat,
+    arrow_type,
+    dedupe,
+    sha256_file,
+    to_table,
+)
 
 CHUNK_SIZE = 50_000  # part of the output's identity: changing it changes the files
 DEFAULT_AS_OF = date(2026, 9, 30)
@@ -80,7 +87,7 @@ def _loan_outcomes(pop: Population, rng: np.random.Generator, chunk: int) -> pa.
     defaulted = (rng.random(n) < pop.pd[owners]).astype(np.int64)
     product = rng.choice(np.array(["信用贷款", "抵押贷款", "保证贷款"]), n, p=[0.35, 0.4, 0.25])
     amount = np.round(np.maximum(5, pop.revenue[owners] * rng.uniform(0.05, 0.3, n)), 2)
-    ids = np.char.add(f"LN{chunk:04d}", np.char.zfill(np.arange(n).astype(str), 7))
+    ids = np.char.add(f"LN{chunk:04d}", np.char.mod("%07d", np.arange(n)))
     return pa.Table.from_arrays(
         [
             pa.array(pop.uscc[owners]),

@@ -66,9 +66,8 @@ def dedupe(table: pa.Table, key: list[str]) -> pa.Table:
     """Drop rows repeating a natural key (keep the first): a provider sends each record once."""
     if table.num_rows == 0:
         return table
-    df = pl.from_arrow(table)
-    assert isinstance(df, pl.DataFrame)
-    return df.unique(subset=key, keep="first", maintain_order=True).to_arrow()
+    df = pl.DataFrame(pl.from_arrow(table))
+    return df.unique(subset=key, keep="first", maintain_order=True).to_arrow().cast(table.schema)
 
 
 class DeliveryWriter:
@@ -96,8 +95,7 @@ class DeliveryWriter:
         data = buf.getvalue()
         if self.encoding != "utf-8":
             data = data.decode("utf-8").encode(self.encoding)
-        assert self._fh is not None
-        self._fh.write(data)
+        self._handle().write(data)
 
     def write(self, table: pa.Table) -> None:
         if table.num_rows == 0:
@@ -108,12 +106,14 @@ class DeliveryWriter:
         elif self.fmt is FileFormat.csv:
             self._write_csv(table, header=False)
         else:
-            df = pl.from_arrow(table)
-            assert isinstance(df, pl.DataFrame)
             buf = io.BytesIO()
-            df.write_ndjson(buf)
-            assert self._fh is not None
-            self._fh.write(buf.getvalue())
+            pl.DataFrame(pl.from_arrow(table)).write_ndjson(buf)
+            self._handle().write(buf.getvalue())
+
+    def _handle(self) -> io.BufferedWriter:
+        if self._fh is None:
+            raise RuntimeError(f"{self.path}: writer is closed or not a text format")
+        return self._fh
 
     def close(self) -> None:
         if self._parquet is not None:

@@ -1,0 +1,293 @@
+"""Reading and validating registration and annual-report files: pure columnar transforms.
+
+Files are what ``rongxin synth`` and providers deliver: CSV (UTF-8 with a header), JSON Lines or
+Parquet, chosen by suffix. Validation is driven by the catalog item's field definitions (the
+catalog is data) and runs column by column; only the few failing rows are explained one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from rongxin.catalog.schemas import FieldDef, FieldType, Item
+from rongxin.entities import reference, uscc
+from rongxin.entities.errors import ImportFileError
+
+MAX_PROBLEMS = 20
+ROW = "_row"  # 0-based data row index added to every frame read
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    file: str
+    line: int
+    where: str  # "line 3" (CSV/JSONL) or "row 3" (Parquet)
+    field: str
+    reason: str
+    value: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "file": self.file,
+            "line": self.line,
+            "field": self.field,
+            "reason": self.reason,
+        }
+        if self.value is not None:
+            out["value"] = self.value
+        return out
+
+    def describe(self) -> str:
+        return f"{self.file}, {self.where}, field {self.field}: {self.reason}"
+
+
+@dataclass(slots=True)
+class Problems:
+    """Problems found so far: the first ``MAX_PROBLEMS`` by position, and how many in all."""
+
+    items: list[Problem] = field(default_factory=list)
+    count: int = 0
+
+    def extend(self, other: Problems) -> None:
+        self.items.extend(other.items)
+        self.count += other.count
+
+    def first(self) -> list[Problem]:
+        return sorted(self.items, key=lambda p: (p.file, p.line))[:MAX_PROBLEMS]
+
+    def raise_if_any(self) -> None:
+        if not self.count:
+            return
+        shown = self.first()
+        head = shown[0]
+        more = f" (and {self.count - 1} more)" if self.count > 1 else ""
+        raise ImportFileError(
+            f"{head.describe()}{more}. Nothing was imported: fix the file(s) and run the "
+            "import again.",
+            problems=[p.to_dict() for p in shown],
+            problem_count=self.count,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """One file read into a frame of strings (blank → null), with a row index column."""
+
+    path: Path
+    format: str  # csv | jsonl | parquet
+    frame: pl.DataFrame
+
+    def line(self, row: int) -> int:
+        """1-based line number of data row ``row`` (the CSV header is line 1)."""
+        return row + 2 if self.format == "csv" else row + 1
+
+    def where(self, row: int) -> str:
+        return f"{'row' if self.format == 'parquet' else 'line'} {self.line(row)}"
+
+    def problems(
+        self,
+        field_name: str,
+        mask: pl.Series,
+        reason: str | Callable[[int, str | None], str],
+        *,
+        show_value: bool = True,
+    ) -> Problems:
+        """Problems for the rows where ``mask`` is true (nulls count as false)."""
+        mask = mask.fill_null(False)
+        count = int(mask.sum())
+        if not count:
+            return Problems()
+        rows = self.frame[ROW].filter(mask).head(MAX_PROBLEMS).to_list()
+        values = self.frame[field_name].filter(mask).head(MAX_PROBLEMS).to_list()
+        items = [
+            Problem(
+                file=str(self.path),
+                line=self.line(row),
+                where=self.where(row),
+                field=field_name,
+                reason=reason(row, value) if callable(reason) else reason,
+                value=None if value is None or not show_value else str(value)[:50],
+            )
+            for row, value in zip(rows, values, strict=True)
+        ]
+        return Problems(items, count)
+
+
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+
+
+def read_table(path: Path) -> Table:
+    """Read a CSV, JSON Lines or Parquet file; every column becomes stripped text."""
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ImportFileError(
+            f"{path}: unsupported file type {path.suffix or '(none)'!r}; "
+            "use .csv (UTF-8 with a header), .jsonl or .parquet"
+        )
+    if not path.is_file():
+        raise ImportFileError(f"{path}: no such file; check the path")
+    try:
+        if fmt == "csv":
+            frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
+        elif fmt == "jsonl":
+            frame = pl.read_ndjson(path, infer_schema_length=None)
+        else:
+            frame = pl.read_parquet(path)
+        frame = frame.rename(lambda c: c.lstrip("\ufeff").strip())
+        frame = frame.with_columns(pl.all().cast(pl.String).str.strip_chars())
+    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ImportFileError(
+            f"{path}: cannot be read as {fmt}: {reason}. Check the file's format "
+            "(CSV must be UTF-8 with a header row)."
+        ) from exc
+    frame = frame.with_columns(
+        pl.when(pl.col(c).str.len_chars() == 0).then(None).otherwise(pl.col(c)).alias(c)
+        for c in frame.columns
+    ).with_row_index(ROW)
+    return Table(path=path, format=fmt, frame=frame)
+
+
+def _number_text(bound: float) -> str:
+    return str(int(bound)) if bound == int(bound) else str(bound)
+
+
+def _check_field(
+    table: Table, f: FieldDef, *, allow_list: frozenset[str]
+) -> tuple[pl.Series, Problems]:
+    """Validate one column; return its typed values (null where invalid) and the problems."""
+    raw = table.frame[f.name]
+    present = raw.is_not_null()
+    found = Problems()
+    show = f.mask is None and f.level is None
+    if f.required:
+        found.extend(table.problems(f.name, ~present, "required value is missing"))
+    if f.max_length is not None:
+        found.extend(
+            table.problems(
+                f.name,
+                raw.str.len_chars() > f.max_length,
+                f"longer than {f.max_length} characters",
+                show_value=show,
+            )
+        )
+    typed: pl.Series = raw
+    if f.type is FieldType.uscc:
+        typed = raw.str.normalize("NFKC").str.replace_all(r"\s", "").str.to_uppercase()
+        ok = pl.Series(uscc.valid_mask(typed.fill_null("").to_list(), allow_list=allow_list))
+
+        def why(_row: int, value: str | None) -> str:
+            result = uscc.validate(value or "", allow_list=allow_list)
+            return f"invalid USCC ({result.check}): {result.reason}"
+
+        found.extend(table.problems(f.name, present & ~ok, why))
+    elif f.type in (FieldType.integer, FieldType.decimal):
+        number = raw.cast(pl.Float64, strict=False)
+        bad = present & (number.is_null() | ~number.is_finite())
+        kind = "a number"
+        if f.type is FieldType.integer:
+            bad = bad | (present & number.is_finite() & (number != number.floor()))
+            kind = "a whole number"
+        found.extend(table.problems(f.name, bad, f"not {kind}"))
+        number = pl.Series(f.name, number).set(bad.fill_null(False), None)
+        if f.min is not None:
+            found.extend(table.problems(f.name, number < f.min, f"less than {_number_text(f.min)}"))
+        if f.max is not None:
+            found.extend(
+                table.problems(f.name, number > f.max, f"greater than {_number_text(f.max)}")
+            )
+        typed = number.cast(pl.Int64) if f.type is FieldType.integer else number
+    elif f.type is FieldType.date:
+        typed = raw.str.to_date("%Y-%m-%d", strict=False)
+        found.extend(
+            table.problems(f.name, present & typed.is_null(), "not a valid date (use YYYY-MM-DD)")
+        )
+    elif f.type is FieldType.enum:
+        allowed = f.allowed or []
+        found.extend(
+            table.problems(
+                f.name, present & ~raw.is_in(allowed), f"must be one of {', '.join(allowed)}"
+            )
+        )
+    elif f.type is FieldType.region_code:
+        found.extend(
+            table.problems(
+                f.name,
+                present & ~raw.str.contains(r"^\d{6}$"),
+                "not a GB/T 2260 region code (6 digits)",
+            )
+        )
+    elif f.type is FieldType.industry_code:
+        # Accept "3911" or "C3911"; the stored code is the 2–4 digits.
+        digits = raw.str.extract(r"^[A-T]?(\d{2,4})$", 1)
+        division = digits.str.slice(0, 2)
+        known = division.is_in(list(reference.industries()))
+        found.extend(
+            table.problems(
+                f.name,
+                present & (digits.is_null() | ~known),
+                "not a GB/T 4754-2017 industry code (2–4 digits of a known division)",
+            )
+        )
+        typed = digits
+    return typed.alias(f.name), found
+
+
+def validate_table(
+    table: Table, item: Item, *, allow_list: frozenset[str] = frozenset()
+) -> tuple[pl.DataFrame, Problems]:
+    """Check every catalog field of ``item`` column-wise, plus natural-key uniqueness.
+
+    Returns the typed frame (catalog fields plus the row index) and the problems found.
+    """
+    found = Problems()
+    missing = [f.name for f in item.fields if f.name not in table.frame.columns]
+    for name in missing:
+        if item.field(name).required:
+            found.items.append(
+                Problem(
+                    file=str(table.path),
+                    line=1,
+                    where="header" if table.format == "csv" else "columns",
+                    field=name,
+                    reason=f"required column {name!r} is missing",
+                )
+            )
+            found.count += 1
+    if found.count:
+        return table.frame.head(0), found
+    frame = table.frame.with_columns(pl.lit(None, pl.String).alias(n) for n in missing)
+    table = Table(table.path, table.format, frame)
+    columns = [table.frame[ROW]]
+    for f in item.fields:
+        typed, problems = _check_field(table, f, allow_list=allow_list)
+        columns.append(typed)
+        found.extend(problems)
+    typed_frame = pl.DataFrame(columns)
+    keys = item.natural_key
+    first = typed_frame.select(
+        pl.col(ROW).min().over(keys).alias("first"),
+        pl.all_horizontal(pl.col(k).is_not_null() for k in keys).alias("complete"),
+    )
+    dup = (typed_frame[ROW] != first["first"]) & first["complete"]
+    if dup.any():
+        first_row = dict(
+            zip(
+                typed_frame[ROW].filter(dup).head(MAX_PROBLEMS).to_list(),
+                first["first"].filter(dup).head(MAX_PROBLEMS).to_list(),
+                strict=True,
+            )
+        )
+        label = "/".join(keys)
+        found.extend(
+            table.problems(
+                keys[0],
+                dup,
+                lambda row, _v: f"duplicate {label}: same as {table.where(first_row[row])}",
+            )
+        )
+    return typed_frame, found

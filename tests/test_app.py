@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from rongxin import __version__
+from rongxin.config import Environment, Settings
+from rongxin.db.session import build_engine, check_connection
+from rongxin.errors import ServiceUnavailable
+
+
+def test_healthz(client: TestClient) -> None:
+    resp = client.get("/healthz")
+    assert resp.status_code == 200
+    assert resp.json() == {"status": "ok", "version": __version__, "node_id": "test-node"}
+    assert resp.headers["x-request-id"]
+
+
+def test_openapi_lists_the_api(client: TestClient) -> None:
+    spec = client.get("/api/v1/openapi.json").json()
+    assert spec["info"]["title"].startswith("rongxin")
+    assert "/api/v1/catalog/items" in spec["paths"]
+    assert "/api/v1/entities/{uscc}" in spec["paths"]
+
+
+def test_production_requires_a_secret() -> None:
+    with pytest.raises(ValidationError, match="RONGXIN_SECRET_KEY"):
+        Settings(environment=Environment.production)
+    assert Settings(environment=Environment.production, secret_key="s" * 32).secret_key
+
+
+def test_node_role_is_configuration() -> None:
+    s = Settings(node_id="fujian", node_level="provincial", node_region="350000")
+    assert (s.node_id, s.node_level.value, s.node_region) == ("fujian", "provincial", "350000")
+    with pytest.raises(ValidationError):
+        Settings(node_region="35")
+
+
+def test_unreachable_database_is_a_clear_error() -> None:
+    engine = build_engine(Settings(database_url="postgresql+psycopg://u:secret@127.0.0.1:1/x"))
+    with pytest.raises(ServiceUnavailable) as err:
+        check_connection(engine)
+    assert "cannot connect to the database" in err.value.message
+    assert "secret" not in err.value.message  # never print the password
+    assert "RONGXIN_DATABASE_URL" in err.value.message
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    import os
+
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-c", "from rongxin.cli import main; main()", *args],
+        capture_output=True, text=True, env=full_env, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_cli_errors_exit_2_with_a_message(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = _cli("catalog", "show", "no_such_item")
+    assert result.returncode == 2
+    assert "unknown catalog item 'no_such_item'" in result.stderr
+    assert "Traceback" not in result.stderr
+    bad = _cli(
+        "db", "upgrade", env={"RONGXIN_DATABASE_URL": "postgresql+psycopg://u:pw@127.0.0.1:1/x"}
+    )
+    assert bad.returncode == 2
+    assert "cannot connect to the database" in bad.stderr
+    assert "pw@" not in bad.stderr
+
+
+def test_cli_db_upgrade_creates_the_schema(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    result = _cli("db", "upgrade", env={"RONGXIN_DATABASE_URL": url})
+    assert result.returncode == 0, result.stderr
+    current = _cli("db", "current", env={"RONGXIN_DATABASE_URL": url})
+    assert current.stdout.strip() == "0001"
