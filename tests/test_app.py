@@ -78,3 +78,23 @@ def test_cli_db_upgrade_creates_the_schema(tmp_path) -> None:  # type: ignore[no
     assert result.returncode == 0, result.stderr
     current = _cli("db", "current", env={"RONGXIN_DATABASE_URL": url})
     assert current.stdout.strip() == "0001"
+
+
+def test_healthz_reports_an_unreachable_database(settings: Settings) -> None:
+    from rongxin.app import create_app
+
+    broken = settings.model_copy(update={"database_url": "postgresql+psycopg://u@127.0.0.1:1/x"})
+    with TestClient(create_app(broken)) as c:
+        resp = c.get("/healthz")
+    assert resp.status_code == 503
+    assert resp.json()["status"] == "database_unreachable"
+
+
+def test_unknown_page_is_an_html_404_but_the_api_keeps_json(client: TestClient) -> None:
+    page = client.get("/no/such/page")
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "/no/such/page" in page.text
+    api = client.get("/api/v1/no/such/route")
+    assert api.status_code == 404
+    assert api.json()["error"] == "http_error"

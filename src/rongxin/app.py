@@ -12,16 +12,17 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rongxin import __version__
 from rongxin.api import api_router
 from rongxin.catalog import service as catalog_service
 from rongxin.config import Settings
-from rongxin.db.session import build_engine, session_factory
-from rongxin.errors import RongxinError
+from rongxin.db.session import build_engine, check_connection, session_factory
+from rongxin.errors import RongxinError, ServiceUnavailable
 from rongxin.logging import configure_logging, get_logger
 from rongxin.web import STATIC_DIR
-from rongxin.web.pages import web_router
+from rongxin.web.pages import page_not_found, web_router
 
 log = get_logger(__name__)
 
@@ -53,6 +54,15 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(RongxinError)
     async def _domain_error(_request: Request, exc: RongxinError) -> JSONResponse:
         return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        path = request.url.path
+        if exc.status_code == 404 and not path.startswith(("/api/", "/static/", "/healthz")):
+            return page_not_found(request)
+        return JSONResponse(
+            {"error": "http_error", "message": str(exc.detail)}, status_code=exc.status_code
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -86,8 +96,15 @@ def create_app(settings: Settings) -> FastAPI:
         return response
 
     @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "version": __version__, "node_id": settings.node_id}
+    def healthz(request: Request) -> JSONResponse:
+        """Liveness and database reachability (503 when the database cannot be reached)."""
+        body = {"status": "ok", "version": __version__, "node_id": settings.node_id}
+        try:
+            check_connection(request.app.state.engine)
+        except ServiceUnavailable:
+            log.warning("healthz_database_unreachable")
+            return JSONResponse({**body, "status": "database_unreachable"}, status_code=503)
+        return JSONResponse(body)
 
     app.include_router(api_router)
     app.include_router(web_router)

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
         None,
         description="A catalog file (YAML or JSON) that replaces the shipped default catalog.",
     )
+    uscc_allowlist_path: Path | None = Field(
+        None,
+        description="A file of legacy USCCs admitted although they fail the position-18 check.",
+    )
     data_dir: Path = Field(Path("var"), description="Where the node keeps its files.")
     secret_key: str | None = Field(
         None,

@@ -7,37 +7,31 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from typer.testing import CliRunner
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
+ENV = {"COLUMNS": "100", "TERM": "dumb", "NO_COLOR": "1", "TERMINAL_WIDTH": "100"}
 
 
-def _walk(cmd: Any, path: list[str]) -> list[str]:
-    """Help text of ``cmd`` and its sub-commands (a click command, as Typer builds it)."""
-    ctx = cmd.context_class(
-        cmd, info_name=" ".join(path), terminal_width=100, max_content_width=100
-    )
-    out = [
-        f"{'#' * min(len(path) + 1, 4)} `{' '.join(path)}`",
-        "",
-        "```text",
-        cmd.get_help(ctx).rstrip(),
-        "```",
-        "",
-    ]
-    if hasattr(cmd, "list_commands"):
-        for name in sorted(cmd.list_commands(ctx)):
-            sub = cmd.get_command(ctx, name)
-            if sub is not None and not sub.hidden:
-                out += _walk(sub, [*path, name])
+def _help(app: typer.Typer, path: list[str]) -> str:
+    result = CliRunner().invoke(app, [*path, "--help"], env=ENV, prog_name="rongxin")
+    if result.exit_code != 0:
+        raise RuntimeError(f"`rongxin {' '.join(path)} --help` failed: {result.output}")
+    lines = [line.rstrip() for line in result.output.splitlines()]
+    return "\n".join(lines).strip("\n")
+
+
+def _walk(app: typer.Typer, cmd: Any, path: list[str]) -> list[str]:
+    title = " ".join(["rongxin", *path])
+    out = [f"{'#' * min(len(path) + 2, 4)} `{title}`", "", "```text", _help(app, path), "```", ""]
+    commands: dict[str, Any] = getattr(cmd, "commands", {})
+    for name in sorted(commands):
+        if not commands[name].hidden:
+            out += _walk(app, commands[name], [*path, name])
     return out
 
 
 def render() -> str:
-    import os
-
-    os.environ["TERM"] = "dumb"
-    os.environ["NO_COLOR"] = "1"
-    os.environ["COLUMNS"] = "100"
     from rongxin.cli import app
 
     head = [
@@ -48,7 +42,7 @@ def render() -> str:
         "asked to check (`rongxin uscc check`), and 2 on any error (message on stderr).",
         "",
     ]
-    return "\n".join(head + _walk(typer.main.get_command(app), ["rongxin"])) + "\n"
+    return "\n".join(head + _walk(app, typer.main.get_command(app), [])) + "\n"
 
 
 def main() -> int:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from rongxin.deps import SessionDep
+from rongxin.deps import SessionDep, SettingsDep
 from rongxin.entities import service
 from rongxin.entities.schemas import EntityPage, EntityRead, UsccCheckRequest, UsccCheckResult
 
@@ -31,9 +31,10 @@ def search_entities(
 
 
 @router.post("/uscc-check", response_model=list[UsccCheckResult])
-def check_usccs(body: UsccCheckRequest) -> list[UsccCheckResult]:
+def check_usccs(body: UsccCheckRequest, settings: SettingsDep) -> list[UsccCheckResult]:
     """Validate codes (GB 32100-2015); each failing result names the check that failed."""
-    return service.check_usccs(body.codes, allow_list=service.load_allow_list())
+    allow_list = service.load_allow_list(settings.uscc_allowlist_path)
+    return service.check_usccs(body.codes, allow_list=allow_list)
 
 
 @router.get("/{uscc}", response_model=EntityRead)

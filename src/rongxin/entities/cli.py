@@ -99,7 +99,7 @@ def import_(
     """Import (upsert) market entities; all or nothing — any invalid row stops the import."""
     settings = settings_or_exit()
     on = _parse_date(as_of)
-    allowed = service.load_allow_list(allow_list)
+    allowed = service.load_allow_list(allow_list or settings.uscc_allowlist_path)
     catalog = catalog_service.load_catalog(settings.catalog_path)
     console = Console(stderr=True)
     try:
@@ -161,7 +161,7 @@ def check(
     allow_list: AllowListOpt = None,
 ) -> None:
     """Validate codes: one JSON object per line; exit code 1 when any code is invalid."""
-    allowed = service.load_allow_list(allow_list)
+    allowed = service.load_allow_list(allow_list or settings_or_exit().uscc_allowlist_path)
     results = service.check_usccs(codes, allow_list=allowed)
     for r in results:
         emit_json(r.model_dump(mode="json"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import Date, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rongxin.db.base import Base, UTCDateTime, utcnow
@@ -52,10 +52,15 @@ class MarketEntity(Base):
 
 
 class EntityNameGram(Base):
-    """One character bigram of an entity's name (the name-search index)."""
+    """One character bigram of an entity's name (the name-search index).
+
+    The primary key (gram, uscc) is the only index: search looks grams up by it, and a rename
+    deletes the old name's (gram, uscc) pairs by it. A secondary index on uscc would more than
+    double bulk-load time; entities are never deleted (注销 is a status), so the cascade is a
+    safety net, not a hot path.
+    """
 
     __tablename__ = "entity_name_gram"
-    __table_args__ = (Index("ix_entity_name_gram_uscc", "uscc"),)
 
     gram: Mapped[str] = mapped_column(String(2), primary_key=True)
     uscc: Mapped[str] = mapped_column(

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Select, Table, delete, exists, func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, delete, exists, func, insert, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from rongxin.catalog import service as catalog_service
@@ -39,6 +39,7 @@ ANNUAL_REPORT_ITEM = "annual_report"
 BATCH_SIZE = 10_000
 IN_CHUNK = 5_000  # keys per IN (…) list: below SQLite's and PostgreSQL's parameter limits
 RARE_GRAM_CAP = 5_000  # a bigram in more names than this is "common": not worth intersecting
+ANALYZE_AFTER = 10_000  # PostgreSQL: refresh planner statistics after a bulk load this big
 MAX_INTERSECT = 4  # intersect at most this many of the rarest bigrams; LIKE confirms the rest
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -477,27 +478,36 @@ def import_entities(
     updates = joined.filter(~pl.col("is_new") & pl.col("is_changed")).select(
         *target.columns, *stamp
     )
-    renamed = joined.filter(~pl.col("is_new") & pl.col("name_changed"))["uscc"].to_list()
+    old_names = joined.filter(~pl.col("is_new") & pl.col("name_changed")).select(
+        "uscc", pl.col("old_name").alias("name")
+    )
 
-    _bulk_insert(session, _ENTITY_TABLE, inserts, say, "insert entities")
+    _bulk_insert(session, _ENTITY_TABLE, inserts.sort("uscc"), say, "insert entities")
     done = 0
     for batch in updates.iter_slices(BATCH_SIZE):
         session.execute(update(MarketEntity), batch.to_dicts())
         done += batch.height
         say("update entities", done, updates.height)
-    for chunk in _chunks(renamed, IN_CHUNK):
-        session.execute(delete(EntityNameGram).where(EntityNameGram.uscc.in_(chunk)))
+    stale = gram_frame(old_names).sort("gram", "uscc")
+    by_key = delete(_GRAM_TABLE).where(
+        _GRAM_TABLE.c.gram == bindparam("old_gram"), _GRAM_TABLE.c.uscc == bindparam("old_uscc")
+    )
+    for batch in stale.iter_slices(BATCH_SIZE):
+        session.execute(by_key, batch.select(old_gram="gram", old_uscc="uscc").to_dicts())
+    renamed_codes = old_names["uscc"].implode()
     grams = gram_frame(
         pl.concat(
             [
                 inserts.select("uscc", "name"),
-                updates.filter(
-                    pl.col("uscc").is_in(pl.Series(renamed, dtype=pl.String).implode())
-                ).select("uscc", "name"),
+                updates.filter(pl.col("uscc").is_in(renamed_codes)).select("uscc", "name"),
             ]
         )
-    )
+    ).sort("gram", "uscc")
     _bulk_insert(session, _GRAM_TABLE, grams, say, "index names")
+    if session.get_bind().dialect.name == "postgresql" and inserts.height >= ANALYZE_AFTER:
+        # Fresh statistics, or the planner scans the gram table instead of using its key.
+        session.execute(text("ANALYZE market_entity"))
+        session.execute(text("ANALYZE entity_name_gram"))
     session.flush()
     return ImportSummary(
         registration_file=str(registration),

@@ -65,7 +65,7 @@ class CreditRecord(Base):
     item_code: Mapped[str] = mapped_column(String(64))
     uscc: Mapped[str] = mapped_column(String(18))
     record_key: Mapped[str] = mapped_column(
-        String(64), doc="sha256 of the item's natural-key values (canonical JSON)"
+        String(512), doc="the item's natural-key values joined by U+001F (exact, no hashing)"
     )
     version: Mapped[int] = mapped_column(Integer, default=1)
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)

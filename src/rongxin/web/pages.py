@@ -56,6 +56,17 @@ def error_page(
     )
 
 
+def page_not_found(request: Request) -> Response:
+    """The HTML 404 for a URL no route matches (the API keeps its JSON 404)."""
+    locale = i18n.negotiate(request).locale
+    return error_page(
+        request,
+        status=404,
+        message=i18n.translate(locale, "error.page_not_found", path=request.url.path),
+        back=("/", i18n.translate(locale, "error.home")),
+    )
+
+
 class PageRoute(APIRoute):
     """An APIRoute whose domain and validation errors render as HTML error pages."""
 

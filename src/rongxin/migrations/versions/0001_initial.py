@@ -1,4 +1,4 @@
-"""initial schema: records, batches, market entities
+"""initial schema
 
 Revision ID: 0001
 Revises:
@@ -91,7 +91,7 @@ def upgrade() -> None:
         ),
         sa.Column("item_code", sa.String(length=64), nullable=False),
         sa.Column("uscc", sa.String(length=18), nullable=False),
-        sa.Column("record_key", sa.String(length=64), nullable=False),
+        sa.Column("record_key", sa.String(length=512), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("is_current", sa.Boolean(), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
@@ -131,14 +131,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("gram", "uscc", name=op.f("pk_entity_name_gram")),
     )
-    with op.batch_alter_table("entity_name_gram", schema=None) as batch_op:
-        batch_op.create_index("ix_entity_name_gram_uscc", ["uscc"], unique=False)
 
 
 def downgrade() -> None:
-
-    with op.batch_alter_table("entity_name_gram", schema=None) as batch_op:
-        batch_op.drop_index("ix_entity_name_gram_uscc")
 
     op.drop_table("entity_name_gram")
     with op.batch_alter_table("credit_record", schema=None) as batch_op:
