@@ -53,7 +53,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(RongxinError)
     async def _domain_error(_request: Request, exc: RongxinError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=exc.status)
+        return JSONResponse(exc.to_dict(), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

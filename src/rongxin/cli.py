@@ -7,6 +7,7 @@ import sys
 import typer
 
 from rongxin import __version__
+from rongxin.access.cli import app as access_app
 from rongxin.catalog.cli import app as catalog_app
 from rongxin.db.cli import app as db_app
 from rongxin.entities.cli import app as entities_app
@@ -25,6 +26,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(entities_app, name="entities")
 app.add_typer(uscc_app, name="uscc")
+app.add_typer(access_app, name="access")
 app.command("synth")(synth_command)
 
 

@@ -10,6 +10,7 @@ class RongxinError(Exception):
 
     status: int = 400
     code: str = "error"
+    headers: dict[str, str] | None = None
 
     def __init__(self, message: str, *, status: int | None = None, **details: Any) -> None:
         super().__init__(message)

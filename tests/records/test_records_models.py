@@ -7,7 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from rongxin.records.models import CreditRecord, IngestBatch
+from rongxin.ingest.models import IngestBatch
+from rongxin.records.models import CreditRecord
 
 
 def _batch(session: Session) -> IngestBatch:

@@ -1,9 +1,10 @@
-"""Credit records and delivery batches. Portable DDL: the same tables on SQLite and PostgreSQL.
+"""Credit records. Portable DDL: the same tables on SQLite and PostgreSQL.
 
-A record is one catalog item's row about one entity. Its payload is JSON shaped by the catalog
-(the catalog is data: a new item needs no migration). Every change is a new row: old versions are
-kept, ``is_current`` marks the latest, and the row's ``change_seq`` (its primary key) orders all
-changes on this node monotonically.
+A record is one catalog item's row about one entity; its delivery batch lives in
+``rongxin.ingest.models``. The payload is JSON shaped by the catalog (the catalog is data: a new
+item needs no migration). Every change is a new row: old versions are kept, ``is_current`` marks
+the latest, and the row's ``change_seq`` (its primary key) orders all changes on this node
+monotonically.
 """
 
 from __future__ import annotations
@@ -27,28 +28,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from rongxin.db.base import Base, UTCDateTime, utcnow
 
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class IngestBatch(Base):
-    """One delivery from a provider for one catalog item (a file or an API upload)."""
-
-    __tablename__ = "ingest_batch"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    provider_code: Mapped[str] = mapped_column(String(64), index=True)
-    item_code: Mapped[str] = mapped_column(String(64), index=True)
-    source_name: Mapped[str] = mapped_column(String(500))
-    checksum: Mapped[str] = mapped_column(String(64), index=True)
-    file_format: Mapped[str] = mapped_column(String(16))
-    origin_node: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="received")
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    row_count: Mapped[int] = mapped_column(Integer, default=0)
-    inserted: Mapped[int] = mapped_column(Integer, default=0)
-    updated: Mapped[int] = mapped_column(Integer, default=0)
-    unchanged: Mapped[int] = mapped_column(Integer, default=0)
-    rejected: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class CreditRecord(Base):

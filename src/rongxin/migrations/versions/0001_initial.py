@@ -19,6 +19,27 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
 
     op.create_table(
+        "api_key",
+        sa.Column("key_id", sa.String(length=16), nullable=False),
+        sa.Column("principal_kind", sa.String(length=16), nullable=False),
+        sa.Column("principal_code", sa.String(length=64), nullable=False),
+        sa.Column("label", sa.String(length=200), nullable=False),
+        sa.Column("secret_sha256", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("key_id", name=op.f("pk_api_key")),
+    )
+    with op.batch_alter_table("api_key", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_api_key_principal_code"), ["principal_code"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_api_key_principal_kind"), ["principal_kind"], unique=False
+        )
+
+    op.create_table(
         "ingest_batch",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("provider_code", sa.String(length=64), nullable=False),
@@ -28,6 +49,7 @@ def upgrade() -> None:
         sa.Column("file_format", sa.String(length=16), nullable=False),
         sa.Column("origin_node", sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("duplicate_of", sa.String(length=32), nullable=True),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("row_count", sa.Integer(), nullable=False),
@@ -35,6 +57,7 @@ def upgrade() -> None:
         sa.Column("updated", sa.Integer(), nullable=False),
         sa.Column("unchanged", sa.Integer(), nullable=False),
         sa.Column("rejected", sa.Integer(), nullable=False),
+        sa.Column("problems", sa.JSON(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ingest_batch")),
     )
     with op.batch_alter_table("ingest_batch", schema=None) as batch_op:
@@ -81,6 +104,24 @@ def upgrade() -> None:
             batch_op.f("ix_market_entity_size_class"), ["size_class"], unique=False
         )
 
+    op.create_table(
+        "batch_quality",
+        sa.Column("batch_id", sa.String(length=32), nullable=False),
+        sa.Column("rows", sa.Integer(), nullable=False),
+        sa.Column("completeness", sa.Float(), nullable=False),
+        sa.Column("validity", sa.Float(), nullable=False),
+        sa.Column("timeliness_median_days", sa.Float(), nullable=True),
+        sa.Column("timeliness_p90_days", sa.Float(), nullable=True),
+        sa.Column("duplicate_rate", sa.Float(), nullable=False),
+        sa.Column("unchanged_rate", sa.Float(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["batch_id"],
+            ["ingest_batch.id"],
+            name=op.f("fk_batch_quality_batch_id_ingest_batch"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("batch_id", name=op.f("pk_batch_quality")),
+    )
     op.create_table(
         "credit_record",
         sa.Column(
@@ -142,6 +183,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_credit_record_batch_id"))
 
     op.drop_table("credit_record")
+    op.drop_table("batch_quality")
     with op.batch_alter_table("market_entity", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_market_entity_size_class"))
         batch_op.drop_index(batch_op.f("ix_market_entity_region_code"))
@@ -156,3 +198,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_ingest_batch_checksum"))
 
     op.drop_table("ingest_batch")
+    with op.batch_alter_table("api_key", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_api_key_principal_kind"))
+        batch_op.drop_index(batch_op.f("ix_api_key_principal_code"))
+
+    op.drop_table("api_key")

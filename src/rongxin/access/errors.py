@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from rongxin.errors import RongxinError
+
+
+class Unauthenticated(RongxinError):
+    status = 401
+    code = "unauthenticated"
+    headers = {"WWW-Authenticate": "Bearer"}  # noqa: RUF012 - read-only class constant
+
+
+class Forbidden(RongxinError):
+    status = 403
+    code = "forbidden"

@@ -1,0 +1,83 @@
+"""Issuing, verifying and revoking API keys. Tokens look like ``rx_<key_id>_<secret>``."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rongxin.access.errors import Unauthenticated
+from rongxin.access.models import ApiKey
+from rongxin.access.schemas import ApiKeyCreated, ApiKeyRead, Principal, PrincipalKind
+from rongxin.db.base import utcnow
+from rongxin.errors import InvalidInput, NotFound
+
+TOKEN_PREFIX = "rx_"  # noqa: S105 - a public prefix, not a secret
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_key(
+    session: Session,
+    *,
+    kind: PrincipalKind,
+    code: str,
+    label: str = "",
+    expires_at: datetime | None = None,
+) -> ApiKeyCreated:
+    if not code or len(code) > 64:
+        raise InvalidInput("principal code must be 1–64 characters")
+    key_id = secrets.token_hex(8)
+    secret = secrets.token_urlsafe(32)
+    key = ApiKey(
+        key_id=key_id,
+        principal_kind=kind.value,
+        principal_code=code,
+        label=label,
+        secret_sha256=_digest(secret),
+        created_at=utcnow(),
+        expires_at=expires_at,
+    )
+    session.add(key)
+    session.flush()
+    read = ApiKeyRead.model_validate(key)
+    return ApiKeyCreated(**read.model_dump(), token=f"{TOKEN_PREFIX}{key_id}_{secret}")
+
+
+def authenticate(session: Session, *, token: str) -> Principal:
+    """The principal behind a bearer token, or Unauthenticated (never says which part failed)."""
+    failure = Unauthenticated("missing, unknown, expired or revoked API key")
+    if not token.startswith(TOKEN_PREFIX):
+        raise failure
+    key_id, _, secret = token[len(TOKEN_PREFIX) :].partition("_")
+    key = session.get(ApiKey, key_id) if key_id and secret else None
+    if key is None or not hmac.compare_digest(key.secret_sha256, _digest(secret)):
+        raise failure
+    now = utcnow()
+    if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
+        raise failure
+    key.last_used_at = now
+    return Principal(kind=PrincipalKind(key.principal_kind), code=key.principal_code, key_id=key_id)
+
+
+def revoke_api_key(session: Session, *, key_id: str) -> ApiKeyRead:
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"no API key {key_id!r}; `rongxin access key list` shows them")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+    session.flush()
+    return ApiKeyRead.model_validate(key)
+
+
+def list_api_keys(session: Session, *, kind: PrincipalKind | None = None) -> list[ApiKeyRead]:
+    stmt = select(ApiKey).order_by(ApiKey.created_at)
+    if kind is not None:
+        stmt = stmt.where(ApiKey.principal_kind == kind.value)
+    return [ApiKeyRead.model_validate(k) for k in session.scalars(stmt)]

@@ -1,0 +1,90 @@
+"""Reading credit records. These functions are the only readers of ``credit_record`` outside
+ingestion; the access-policy choke point (issue: access) wraps them, and a test fails if any
+other module selects the record tables directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rongxin.entities.models import MarketEntity
+from rongxin.records.models import CreditRecord
+from rongxin.records.schemas import VISIBLE_STATUSES, RecordChange, RecordStatus, RecordView
+
+
+def current_records(
+    session: Session,
+    *,
+    uscc: str,
+    item_codes: Sequence[str] | None = None,
+    statuses: Sequence[RecordStatus] = VISIBLE_STATUSES,
+) -> list[RecordView]:
+    """The current version of every record about ``uscc`` (optionally only some items),
+    newest event first within each item."""
+    stmt = select(CreditRecord).where(
+        CreditRecord.uscc == uscc,
+        CreditRecord.is_current.is_(True),
+        CreditRecord.status.in_([s.value for s in statuses]),
+    )
+    if item_codes is not None:
+        stmt = stmt.where(CreditRecord.item_code.in_(list(item_codes)))
+    stmt = stmt.order_by(
+        CreditRecord.item_code, CreditRecord.event_date.desc(), CreditRecord.change_seq.desc()
+    )
+    return [RecordView.model_validate(r) for r in session.scalars(stmt)]
+
+
+def record_history(session: Session, *, item_code: str, record_key: str) -> list[RecordView]:
+    """Every version of one record, oldest first (audit, objections)."""
+    stmt = (
+        select(CreditRecord)
+        .where(CreditRecord.item_code == item_code, CreditRecord.record_key == record_key)
+        .order_by(CreditRecord.version)
+    )
+    return [RecordView.model_validate(r) for r in session.scalars(stmt)]
+
+
+def changes_since(
+    session: Session,
+    *,
+    after_seq: int,
+    limit: int = 10_000,
+    item_codes: Sequence[str] | None = None,
+    region_prefix: str | None = None,
+    industry_sections: Sequence[str] | None = None,
+) -> list[RecordChange]:
+    """Record versions with ``change_seq > after_seq`` in sequence order (batch push, federation).
+
+    Filters by item, by the entity's region (GB/T 2260 prefix) and industry section. Every new
+    version appears once; a subscriber that keeps the last ``change_seq`` it received misses
+    nothing and receives nothing twice.
+    """
+    stmt = (
+        select(CreditRecord, MarketEntity.region_code, MarketEntity.industry_section)
+        .outerjoin(MarketEntity, MarketEntity.uscc == CreditRecord.uscc)
+        .where(CreditRecord.change_seq > after_seq)
+        .order_by(CreditRecord.change_seq)
+        .limit(limit)
+    )
+    if item_codes is not None:
+        stmt = stmt.where(CreditRecord.item_code.in_(list(item_codes)))
+    if region_prefix:
+        stmt = stmt.where(MarketEntity.region_code.startswith(region_prefix, autoescape=True))
+    if industry_sections is not None:
+        stmt = stmt.where(MarketEntity.industry_section.in_(list(industry_sections)))
+    out: list[RecordChange] = []
+    for record, region_code, section in session.execute(stmt):
+        view = RecordChange.model_validate(record)
+        view.region_code, view.industry_section = region_code, section
+        out.append(view)
+    return out
+
+
+def last_change_seq(session: Session) -> int:
+    """The highest change sequence on this node (0 when there are no records)."""
+    from sqlalchemy import func
+
+    return int(session.scalar(select(func.coalesce(func.max(CreditRecord.change_seq), 0))) or 0)
