@@ -36,6 +36,11 @@ class InvalidInput(RongxinError):
     code = "invalid_input"
 
 
+class Forbidden(RongxinError):
+    status = 403
+    code = "forbidden"
+
+
 class Conflict(RongxinError):
     status = 409
     code = "conflict"

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from rongxin.db.base import utcnow
-from rongxin.entities import service, uscc
+from rongxin.entities import search as entity_search
+from rongxin.entities import uscc
 from rongxin.entities.models import EntityNameGram, MarketEntity
 
 BODY_ALPHABET = uscc.ALPHABET
@@ -116,7 +117,7 @@ def create_entity(session: Session, **overrides: Any) -> MarketEntity:
     session.add(entity)
     session.flush()
     session.add_all(
-        EntityNameGram(gram=g, uscc=entity.uscc) for g in service.name_grams(entity.name)
+        EntityNameGram(gram=g, uscc=entity.uscc) for g in entity_search.name_grams(entity.name)
     )
     session.flush()
     return entity

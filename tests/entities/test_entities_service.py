@@ -20,10 +20,12 @@ from entity_factories import (
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from rongxin.entities import service
-from rongxin.entities.errors import EntityNotFound, ImportFileError, InvalidUscc
+from rongxin.entities import registry, service
+from rongxin.entities import search as entity_search
+from rongxin.entities.errors import EntityNotFound, InvalidUscc
 from rongxin.entities.models import EntityNameGram, MarketEntity
 from rongxin.entities.schemas import ImportSummary
+from rongxin.ingest.errors import FileRejected
 
 AS_OF = date(2024, 6, 30)
 SOFTWARE = make_uscc(region="350102", seed=1)
@@ -61,7 +63,7 @@ def _import(session: Session, tmp_path: Path, **kwargs: object) -> ImportSummary
             annual_row(uscc=TRADER, employees="3", revenue="900"),
         ],
     )
-    return service.import_entities(
+    return registry.import_entities(
         session,
         registration=reg,
         annual_report=ann,
@@ -124,19 +126,21 @@ def test_reimport_is_unchanged_and_update_rebuilds_grams(session: Session, tmp_p
         REGISTRATION_HEADER,
         [registration_row(uscc=SOFTWARE, name="福州闽都数据服务有限公司", status="在业")],
     )
-    summary = service.import_entities(session, registration=renamed, origin_node="n2", as_of=AS_OF)
+    summary = registry.import_entities(session, registration=renamed, origin_node="n2", as_of=AS_OF)
     assert (summary.inserted, summary.updated, summary.unchanged) == (0, 1, 0)
     entity = service.get_entity(session, uscc=SOFTWARE)
     assert entity.name == "福州闽都数据服务有限公司"
     assert entity.status == "在业"
     assert entity.origin_node == "n2"
     assert entity.size_class == "medium"  # indicators kept when no annual report is given
-    assert service.search_entities(session, q="榕城软件").total == 0
-    assert [e.uscc for e in service.search_entities(session, q="闽都数据").items] == [SOFTWARE]
+    assert entity_search.search_entities(session, q="榕城软件").total == 0
+    assert [e.uscc for e in entity_search.search_entities(session, q="闽都数据").items] == [
+        SOFTWARE
+    ]
     grams = session.scalars(
         select(EntityNameGram.gram).where(EntityNameGram.uscc == SOFTWARE)
     ).all()
-    assert sorted(grams) == sorted(service.name_grams("福州闽都数据服务有限公司"))
+    assert sorted(grams) == sorted(entity_search.name_grams("福州闽都数据服务有限公司"))
 
 
 def test_older_annual_report_does_not_replace_newer(session: Session, tmp_path: Path) -> None:
@@ -147,7 +151,7 @@ def test_older_annual_report_does_not_replace_newer(session: Session, tmp_path: 
         [annual_row(uscc=SOFTWARE, report_year="2020", employees="2", revenue="1")],
     )
     reg = write_csv(tmp_path / "none.csv", REGISTRATION_HEADER, [])
-    summary = service.import_entities(
+    summary = registry.import_entities(
         session, registration=reg, annual_report=old, origin_node="x", as_of=AS_OF
     )
     assert summary.updated == 0
@@ -157,33 +161,33 @@ def test_older_annual_report_does_not_replace_newer(session: Session, tmp_path: 
 def test_search_by_partial_name_uscc_and_region(session: Session, tmp_path: Path) -> None:
     _import(session, tmp_path)
     # the middle of a name, not its start
-    page = service.search_entities(session, q="榕城软件")
+    page = entity_search.search_entities(session, q="榕城软件")
     assert [e.uscc for e in page.items] == [SOFTWARE]
     assert page.total == 1
     assert page.items[0].region_full_name == "福建省福州市鼓楼区"
     assert page.items[0].size_class_name == "中型"
 
-    assert [e.uscc for e in service.search_entities(session, q=SOFTWARE.lower()).items] == [
+    assert [e.uscc for e in entity_search.search_entities(session, q=SOFTWARE.lower()).items] == [
         SOFTWARE
     ]
-    both = service.search_entities(session, q="有限公司")
+    both = entity_search.search_entities(session, q="有限公司")
     assert {e.uscc for e in both.items} == {SOFTWARE, TRADER}
     assert [e.name for e in both.items] == sorted(e.name for e in both.items)
-    assert service.search_entities(session, q="有限公司", region_prefix="3502").total == 1
-    assert service.search_entities(session, q="有限公司", region_prefix="350000").total == 2
+    assert entity_search.search_entities(session, q="有限公司", region_prefix="3502").total == 1
+    assert entity_search.search_entities(session, q="有限公司", region_prefix="350000").total == 2
     # bigrams all present but not contiguous: LIKE rejects it
-    assert service.search_entities(session, q="福州贸易").total == 0
-    assert service.search_entities(session, q="不存在的名字").total == 0
+    assert entity_search.search_entities(session, q="福州贸易").total == 0
+    assert entity_search.search_entities(session, q="不存在的名字").total == 0
     # one character: name prefix
-    assert [e.uscc for e in service.search_entities(session, q="厦").items] == [TRADER]
-    paged = service.search_entities(session, q="", limit=2, offset=2)
+    assert [e.uscc for e in entity_search.search_entities(session, q="厦").items] == [TRADER]
+    paged = entity_search.search_entities(session, q="", limit=2, offset=2)
     assert (paged.total, len(paged.items), paged.limit, paged.offset) == (3, 1, 2, 2)
 
 
 def test_search_wildcards_are_literal(session: Session) -> None:
     create_entity(session, uscc=make_uscc(seed=7), name="百分百%科技有限公司")
     create_entity(session, uscc=make_uscc(seed=8), name="百分之百科技有限公司")
-    assert service.search_entities(session, q="百%").total == 1
+    assert entity_search.search_entities(session, q="百%").total == 1
 
 
 def test_get_entity_errors(session: Session) -> None:
@@ -213,8 +217,8 @@ def test_corrupt_csv_names_file_line_field_and_writes_nothing(
     rows[2]["legal_rep_name"] = ""
     rows.append(registration_row(uscc=make_uscc(seed=5), establish_date="2020-02-30"))
     path = write_csv(tmp_path / "bad.csv", REGISTRATION_HEADER, rows)
-    with pytest.raises(ImportFileError) as err:
-        service.import_entities(session, registration=path, origin_node="x", as_of=AS_OF)
+    with pytest.raises(FileRejected) as err:
+        registry.import_entities(session, registration=path, origin_node="x", as_of=AS_OF)
     exc = err.value
     assert str(path) in exc.message
     assert "line 3, field uscc" in exc.message  # header is line 1
@@ -234,8 +238,8 @@ def test_corrupt_csv_names_file_line_field_and_writes_nothing(
 def test_problem_list_is_capped_at_twenty(session: Session, tmp_path: Path) -> None:
     rows = [registration_row(uscc=f"BAD{i}", status="营业") for i in range(30)]
     path = write_csv(tmp_path / "many.csv", REGISTRATION_HEADER, rows)
-    with pytest.raises(ImportFileError) as err:
-        service.import_entities(session, registration=path, origin_node="x", as_of=AS_OF)
+    with pytest.raises(FileRejected) as err:
+        registry.import_entities(session, registration=path, origin_node="x", as_of=AS_OF)
     assert len(err.value.details["problems"]) == 20
     assert err.value.details["problem_count"] == 60
     assert "and 59 more" in err.value.message
@@ -245,15 +249,15 @@ def test_missing_column_duplicate_and_enum(session: Session, tmp_path: Path) -> 
     header = [h for h in REGISTRATION_HEADER if h != "status"]
     rows = [{k: v for k, v in registration_row().items() if k != "status"}]
     path = write_csv(tmp_path / "nostatus.csv", header, rows)
-    with pytest.raises(ImportFileError) as err:
-        service.import_entities(session, registration=path, origin_node="x", as_of=AS_OF)
+    with pytest.raises(FileRejected) as err:
+        registry.import_entities(session, registration=path, origin_node="x", as_of=AS_OF)
     assert err.value.details["problems"][0]["field"] == "status"
     assert "column" in err.value.message
 
     rows2 = [registration_row(), registration_row(status="营业"), registration_row()]
     path2 = write_csv(tmp_path / "dupes.csv", REGISTRATION_HEADER, rows2)
-    with pytest.raises(ImportFileError) as err2:
-        service.import_entities(session, registration=path2, origin_node="x", as_of=AS_OF)
+    with pytest.raises(FileRejected) as err2:
+        registry.import_entities(session, registration=path2, origin_node="x", as_of=AS_OF)
     found = {(p["line"], p["field"]): p["reason"] for p in err2.value.details["problems"]}
     assert "same as line 2" in found[(3, "uscc")]
     assert "same as line 2" in found[(4, "uscc")]
@@ -271,8 +275,8 @@ def test_annual_report_for_unknown_entity_is_rejected(session: Session, tmp_path
             annual_row(uscc=SOFTWARE, report_year="2023x"),
         ],
     )
-    with pytest.raises(ImportFileError) as err:
-        service.import_entities(
+    with pytest.raises(FileRejected) as err:
+        registry.import_entities(
             session, registration=reg, annual_report=ann, origin_node="x", as_of=AS_OF
         )
     assert err.value.details["problems"][0]["line"] == 4
@@ -281,8 +285,8 @@ def test_annual_report_for_unknown_entity_is_rejected(session: Session, tmp_path
     ann2 = write_csv(
         tmp_path / "a2.csv", ANNUAL_HEADER, [annual_row(uscc=SOFTWARE), annual_row(uscc=TRADER)]
     )
-    with pytest.raises(ImportFileError) as err2:
-        service.import_entities(
+    with pytest.raises(FileRejected) as err2:
+        registry.import_entities(
             session, registration=reg, annual_report=ann2, origin_node="x", as_of=AS_OF
         )
     assert "line 3, field uscc" in err2.value.message
@@ -296,7 +300,7 @@ def test_jsonl_and_parquet(session: Session, tmp_path: Path) -> None:
     jsonl.write_text(
         "\n".join(json.dumps(r, ensure_ascii=False) for r in rows[:2]) + "\n", encoding="utf-8"
     )
-    summary = service.import_entities(session, registration=jsonl, origin_node="x", as_of=AS_OF)
+    summary = registry.import_entities(session, registration=jsonl, origin_node="x", as_of=AS_OF)
     assert summary.inserted == 2
     parquet = tmp_path / "registration.parquet"
     frame = pl.DataFrame(rows[2:]).with_columns(
@@ -307,7 +311,7 @@ def test_jsonl_and_parquet(session: Session, tmp_path: Path) -> None:
     pl.DataFrame([annual_row(uscc=FARM, revenue="60")]).with_columns(
         pl.col("report_year").cast(pl.Int64), pl.col("revenue").cast(pl.Float64)
     ).write_parquet(ann)
-    summary2 = service.import_entities(
+    summary2 = registry.import_entities(
         session, registration=parquet, annual_report=ann, origin_node="x", as_of=AS_OF
     )
     assert summary2.inserted == 1
@@ -321,18 +325,18 @@ def test_jsonl_and_parquet(session: Session, tmp_path: Path) -> None:
         + "\n",
         encoding="utf-8",
     )
-    with pytest.raises(ImportFileError) as err:
-        service.import_entities(session, registration=bad, origin_node="x", as_of=AS_OF)
+    with pytest.raises(FileRejected) as err:
+        registry.import_entities(session, registration=bad, origin_node="x", as_of=AS_OF)
     assert "line 2, field industry_code" in err.value.message  # JSON Lines: no header
 
 
 def test_unreadable_files(session: Session, tmp_path: Path) -> None:
-    with pytest.raises(ImportFileError, match="unsupported file type"):
-        service.import_entities(
+    with pytest.raises(FileRejected, match="unsupported file type"):
+        registry.import_entities(
             session, registration=tmp_path / "x.xlsx", origin_node="x", as_of=AS_OF
         )
-    with pytest.raises(ImportFileError, match="no such file"):
-        service.import_entities(
+    with pytest.raises(FileRejected, match="no such file"):
+        registry.import_entities(
             session, registration=tmp_path / "x.csv", origin_node="x", as_of=AS_OF
         )
 
@@ -340,9 +344,9 @@ def test_unreadable_files(session: Session, tmp_path: Path) -> None:
 def test_allow_listed_code_is_imported(session: Session, tmp_path: Path) -> None:
     legacy = SOFTWARE[:-1] + ("0" if SOFTWARE[-1] != "0" else "1")
     path = write_csv(tmp_path / "r.csv", REGISTRATION_HEADER, [registration_row(uscc=legacy)])
-    with pytest.raises(ImportFileError):
-        service.import_entities(session, registration=path, origin_node="x", as_of=AS_OF)
-    summary = service.import_entities(
+    with pytest.raises(FileRejected):
+        registry.import_entities(session, registration=path, origin_node="x", as_of=AS_OF)
+    summary = registry.import_entities(
         session, registration=path, origin_node="x", as_of=AS_OF, allow_list=frozenset({legacy})
     )
     assert summary.inserted == 1
@@ -352,9 +356,9 @@ def test_allow_listed_code_is_imported(session: Session, tmp_path: Path) -> None
 def test_gram_frame_matches_name_grams() -> None:
     names = ["福州市鼓楼区榕城软件科技有限公司", "ABC（福建）Ｘ科技", "厦", "鹭鹭鹭岛"]
     frame = pl.DataFrame({"uscc": [str(i) for i in range(len(names))], "name": names})
-    grams = service.gram_frame(frame)
+    grams = entity_search.gram_frame(frame)
     for i, name in enumerate(names):
         got = sorted(grams.filter(pl.col("uscc") == str(i))["gram"].to_list())
-        assert got == sorted(service.name_grams(name))
-    assert service.name_grams("鹭鹭鹭岛") == ["鹭鹭", "鹭岛"]
-    assert service.name_grams("ＡＢc") == ["ab", "bc"]
+        assert got == sorted(entity_search.name_grams(name))
+    assert entity_search.name_grams("鹭鹭鹭岛") == ["鹭鹭", "鹭岛"]
+    assert entity_search.name_grams("ＡＢc") == ["ab", "bc"]

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from rongxin.entities import service as entities_service
+from rongxin.entities import search as entities_search
 from rongxin.entities import uscc as uscc_rules
 from rongxin.entities.models import EntityNameGram, MarketEntity
 from rongxin.web import i18n
@@ -47,7 +47,7 @@ def create_entity(session: Session, **overrides: Any) -> MarketEntity:
     session.add(entity)
     session.flush()
     session.add_all(
-        EntityNameGram(gram=g, uscc=entity.uscc) for g in entities_service.name_grams(entity.name)
+        EntityNameGram(gram=g, uscc=entity.uscc) for g in entities_search.name_grams(entity.name)
     )
     session.flush()
     return entity

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from rongxin.errors import Forbidden as BaseForbidden
 from rongxin.errors import RongxinError
 
 
@@ -9,6 +10,5 @@ class Unauthenticated(RongxinError):
     headers = {"WWW-Authenticate": "Bearer"}  # noqa: RUF012 - read-only class constant
 
 
-class Forbidden(RongxinError):
-    status = 403
-    code = "forbidden"
+class Forbidden(BaseForbidden):
+    """The caller is known but may not do this."""

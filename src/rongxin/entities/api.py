@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from rongxin.deps import SessionDep, SettingsDep
+from rongxin.entities import search as entity_search
 from rongxin.entities import service
 from rongxin.entities.schemas import EntityPage, EntityRead, UsccCheckRequest, UsccCheckResult
 
@@ -27,7 +28,9 @@ def search_entities(
     ] = None,
 ) -> EntityPage:
     """Search market entities by partial name or USCC, optionally within a region."""
-    return service.search_entities(session, q=q, limit=limit, offset=offset, region_prefix=region)
+    return entity_search.search_entities(
+        session, q=q, limit=limit, offset=offset, region_prefix=region
+    )
 
 
 @router.post("/uscc-check", response_model=list[UsccCheckResult])

@@ -13,8 +13,9 @@ from rich.table import Table
 
 from rongxin.catalog import service as catalog_service
 from rongxin.cli_support import cli_session, echo_err, emit_json, settings_or_exit
-from rongxin.entities import service
-from rongxin.entities.errors import ImportFileError
+from rongxin.entities import registry, service
+from rongxin.entities import search as entity_search
+from rongxin.ingest.errors import FileRejected
 
 app = typer.Typer(help="市场主体 — market entities: look up, search, import.", no_args_is_help=True)
 uscc_app = typer.Typer(help="统一社会信用代码 — USCC tools.", no_args_is_help=True)
@@ -52,7 +53,7 @@ def search(
 ) -> None:
     """Search entities by partial name or USCC."""
     with cli_session() as session:
-        page = service.search_entities(
+        page = entity_search.search_entities(
             session, q=q, limit=limit, offset=offset, region_prefix=region
         )
     if as_json:
@@ -121,7 +122,7 @@ def import_(
                     tasks[stage] = bar.add_task(stage, total=total)
                 bar.update(tasks[stage], completed=done, total=total)
 
-            summary = service.import_entities(
+            summary = registry.import_entities(
                 session,
                 registration=registration,
                 annual_report=annual_report,
@@ -131,7 +132,7 @@ def import_(
                 allow_list=allowed,
                 progress=progress,
             )
-    except ImportFileError as exc:
+    except FileRejected as exc:
         echo_err(f"错误 error: {exc.message}")
         problems = exc.details.get("problems", [])
         for p in problems:

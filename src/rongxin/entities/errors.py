@@ -15,10 +15,3 @@ class InvalidUscc(InvalidInput):
     """A USCC failed a GB 32100 check; ``details['check']`` names it."""
 
     code = "invalid_uscc"
-
-
-class ImportFileError(InvalidInput):
-    """An import file is unreadable or has invalid rows; ``details['problems']`` lists them with
-    file, line and field. Nothing was written."""
-
-    code = "import_file_invalid"

@@ -19,6 +19,7 @@ from rongxin.catalog import service as catalog_service
 from rongxin.catalog.errors import UnknownItem
 from rongxin.catalog.schemas import Category, ItemSummary, Provider
 from rongxin.deps import CatalogDep, SessionDep
+from rongxin.entities import search as entities_search
 from rongxin.entities import service as entities_service
 from rongxin.entities.errors import EntityNotFound, InvalidUscc
 from rongxin.errors import RongxinError
@@ -209,7 +210,7 @@ def entity_search(
 ) -> Response:
     query = q.strip()
     page = (
-        entities_service.search_entities(session, q=query, limit=limit, offset=offset)
+        entities_search.search_entities(session, q=query, limit=limit, offset=offset)
         if query
         else None
     )

@@ -1,8 +1,9 @@
-"""Reading and validating registration and annual-report files: pure columnar transforms.
+"""Reading and validating delivered files: pure columnar transforms.
 
-Files are what ``rongxin synth`` and providers deliver: CSV (UTF-8 with a header), JSON Lines or
-Parquet, chosen by suffix. Validation is driven by the catalog item's field definitions (the
-catalog is data) and runs column by column; only the few failing rows are explained one by one.
+Files are what providers deliver (and ``rongxin synth`` writes): CSV (UTF-8 or GB18030, with a
+header), JSON Lines or Parquet, chosen by suffix. Validation is driven by the catalog item's
+field definitions (the catalog is data) and runs column by column; only the few failing rows
+are explained one by one.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import polars as pl
 
 from rongxin.catalog.schemas import FieldDef, FieldType, Item
 from rongxin.entities import reference, uscc
-from rongxin.entities.errors import ImportFileError
+from rongxin.ingest.errors import FileRejected
 
 MAX_PROBLEMS = 20
 ROW = "_row"  # 0-based data row index added to every frame read
@@ -65,7 +66,7 @@ class Problems:
         shown = self.first()
         head = shown[0]
         more = f" (and {self.count - 1} more)" if self.count > 1 else ""
-        raise ImportFileError(
+        raise FileRejected(
             f"{head.describe()}{more}. Nothing was imported: fix the file(s) and run the "
             "import again.",
             problems=[p.to_dict() for p in shown],
@@ -124,12 +125,12 @@ def read_table(path: Path) -> Table:
     """Read a CSV, JSON Lines or Parquet file; every column becomes stripped text."""
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise ImportFileError(
+        raise FileRejected(
             f"{path}: unsupported file type {path.suffix or '(none)'!r}; "
             "use .csv (UTF-8 with a header), .jsonl or .parquet"
         )
     if not path.is_file():
-        raise ImportFileError(f"{path}: no such file; check the path")
+        raise FileRejected(f"{path}: no such file; check the path")
     try:
         if fmt == "csv":
             frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
@@ -141,7 +142,7 @@ def read_table(path: Path) -> Table:
         frame = frame.with_columns(pl.all().cast(pl.String).str.strip_chars())
     except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ImportFileError(
+        raise FileRejected(
             f"{path}: cannot be read as {fmt}: {reason}. Check the file's format "
             "(CSV must be UTF-8 with a header row)."
         ) from exc
