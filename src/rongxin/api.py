@@ -6,7 +6,13 @@ from fastapi import APIRouter
 
 from rongxin.catalog.api import router as catalog_router
 from rongxin.entities.api import router as entities_router
+from rongxin.ingest.api import router as ingest_router
+from rongxin.push.api import router as push_router
+from rongxin.reports.api import router as reports_router
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(catalog_router)
 api_router.include_router(entities_router)
+api_router.include_router(ingest_router)
+api_router.include_router(push_router)
+api_router.include_router(reports_router)

@@ -13,6 +13,9 @@ from rongxin.db.cli import app as db_app
 from rongxin.entities.cli import app as entities_app
 from rongxin.entities.cli import uscc_app
 from rongxin.errors import RongxinError
+from rongxin.ingest.cli import ingest_command, quality_app
+from rongxin.push.cli import app as push_app
+from rongxin.reports.cli import app as report_app
 from rongxin.synth.cli import synth_command
 
 app = typer.Typer(
@@ -27,7 +30,11 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(entities_app, name="entities")
 app.add_typer(uscc_app, name="uscc")
 app.add_typer(access_app, name="access")
+app.add_typer(push_app, name="push")
+app.add_typer(report_app, name="report")
 app.command("synth")(synth_command)
+app.command("ingest")(ingest_command)
+app.add_typer(quality_app, name="quality")
 
 
 @app.command()

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
         None,
         description="A file of legacy USCCs admitted although they fail the position-18 check.",
     )
+    ingest_max_bytes: int = Field(
+        4 * 1024**3, ge=1024, description="Largest file accepted by POST /api/v1/ingest/{item}."
+    )
     data_dir: Path = Field(Path("var"), description="Where the node keeps its files.")
     secret_key: str | None = Field(
         None,
@@ -71,6 +74,15 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535, description="Port `rongxin serve` listens on.")
     default_locale: str = Field(
         "zh-CN", pattern=r"^(zh-CN|en)$", description="UI language when none is chosen."
+    )
+    push_batch_size: int = Field(
+        10_000, ge=1, le=1_000_000, description="Most records in one batch-push delivery (V3)."
+    )
+    push_max_attempts: int = Field(
+        8,
+        ge=1,
+        le=100,
+        description="Attempts (webhook POST, file write) before a push delivery fails (V3).",
     )
 
     @model_validator(mode="after")

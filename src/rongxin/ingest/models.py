@@ -13,8 +13,9 @@ from rongxin.db.base import Base, UTCDateTime, utcnow
 class IngestBatch(Base):
     """One delivery from a provider for one catalog item (a file or an API upload).
 
-    ``status``: ``committed`` (records written), ``rejected`` (nothing written; ``problems``
-    holds the first errors) or ``duplicate`` (an identical file already committed).
+    ``status``: ``received`` (in progress), ``committed`` (records written), ``rejected``
+    (nothing written; ``problems`` holds the first errors) or ``duplicate`` (an identical file
+    already committed).
     """
 
     __tablename__ = "ingest_batch"
@@ -26,7 +27,7 @@ class IngestBatch(Base):
     checksum: Mapped[str] = mapped_column(String(64), index=True)
     file_format: Mapped[str] = mapped_column(String(16))
     origin_node: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="committed")
+    status: Mapped[str] = mapped_column(String(16), default="received")
     duplicate_of: Mapped[str | None] = mapped_column(String(32), nullable=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -52,10 +52,18 @@ class Problems:
 
     items: list[Problem] = field(default_factory=list)
     count: int = 0
+    rows: pl.Series | None = None  # True for every data row with at least one problem
 
     def extend(self, other: Problems) -> None:
         self.items.extend(other.items)
         self.count += other.count
+        if other.rows is not None:
+            self.rows = other.rows if self.rows is None else (self.rows | other.rows)
+
+    @property
+    def bad_rows(self) -> int:
+        """How many distinct data rows have a problem."""
+        return int(self.rows.sum()) if self.rows is not None else 0
 
     def first(self) -> list[Problem]:
         return sorted(self.items, key=lambda p: (p.file, p.line))[:MAX_PROBLEMS]
@@ -81,6 +89,7 @@ class Table:
     path: Path
     format: str  # csv | jsonl | parquet
     frame: pl.DataFrame
+    encoding: str | None = None  # CSV only: the encoding the file was in
 
     def line(self, row: int) -> int:
         """1-based line number of data row ``row`` (the CSV header is line 1)."""
@@ -102,6 +111,7 @@ class Table:
         count = int(mask.sum())
         if not count:
             return Problems()
+        rows_mask = pl.Series("bad", mask, dtype=pl.Boolean)
         rows = self.frame[ROW].filter(mask).head(MAX_PROBLEMS).to_list()
         values = self.frame[field_name].filter(mask).head(MAX_PROBLEMS).to_list()
         items = [
@@ -115,25 +125,76 @@ class Table:
             )
             for row, value in zip(rows, values, strict=True)
         ]
-        return Problems(items, count)
+        return Problems(items, count, rows_mask)
+
+
+BOOLEAN_TEXT = {
+    "true": True, "false": False, "1": True, "0": False, "是": True, "否": False,
+    "y": True, "n": False, "yes": True, "no": False,
+}  # fmt: skip
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = dict(enumerate("10X98765432"))
+
+
+def id_number_mask(values: pl.Series) -> pl.Series:
+    """GB 11643 resident ID numbers: 17 digits, a real birth date, the right check character."""
+    text = values.fill_null("").str.to_uppercase()
+    shaped = text.str.contains(r"^\d{17}[\dX]$")
+    safe = pl.Series(text).set(~shaped, "0" * 18)
+    frame = pl.DataFrame({"v": safe})
+    total = frame.select(
+        pl.sum_horizontal(
+            pl.col("v").str.slice(i, 1).cast(pl.Int64) * w for i, w in enumerate(_ID_WEIGHTS)
+        )
+    ).to_series()
+    expected = (total % 11).replace_strict(_ID_CHECK, return_dtype=pl.String)
+    born = safe.str.slice(6, 8).str.to_date("%Y%m%d", strict=False).is_not_null()
+    return shaped & born & (expected == safe.str.slice(17, 1))
 
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 
 
-def read_table(path: Path) -> Table:
-    """Read a CSV, JSON Lines or Parquet file; every column becomes stripped text."""
+ENCODINGS = ("utf-8", "gb18030")
+
+
+def _csv_bytes(path: Path, encoding: str | None) -> tuple[bytes, str]:
+    """The file as UTF-8 bytes, and the encoding it was in (detected when not given).
+
+    Government exports are often GB18030; UTF-8 is tried first because valid GB18030 text is
+    almost never valid UTF-8, while the reverse is common.
+    """
+    raw = path.read_bytes()
+    candidates = (encoding,) if encoding else ENCODINGS
+    for enc in candidates:
+        try:
+            text = raw.decode(enc)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        return (raw if enc == "utf-8" else text.encode("utf-8")), enc
+    tried = " or ".join(candidates)
+    raise FileRejected(
+        f"{path}: cannot be decoded as {tried}; save it as UTF-8 or GB18030 "
+        "(or name the encoding with --encoding)"
+    )
+
+
+def read_table(path: Path, *, encoding: str | None = None) -> Table:
+    """Read a CSV (UTF-8 or GB18030), JSON Lines or Parquet file; every column becomes
+    stripped text (blank → null) and a row index is added."""
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise FileRejected(
             f"{path}: unsupported file type {path.suffix or '(none)'!r}; "
-            "use .csv (UTF-8 with a header), .jsonl or .parquet"
+            "use .csv (UTF-8 or GB18030 with a header), .jsonl or .parquet"
         )
     if not path.is_file():
         raise FileRejected(f"{path}: no such file; check the path")
+    used = "utf-8"
     try:
         if fmt == "csv":
-            frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
+            data, used = _csv_bytes(path, encoding)
+            frame = pl.read_csv(data, infer_schema=False, encoding="utf8")
         elif fmt == "jsonl":
             frame = pl.read_ndjson(path, infer_schema_length=None)
         else:
@@ -144,13 +205,13 @@ def read_table(path: Path) -> Table:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise FileRejected(
             f"{path}: cannot be read as {fmt}: {reason}. Check the file's format "
-            "(CSV must be UTF-8 with a header row)."
+            "(CSV needs a header row)."
         ) from exc
     frame = frame.with_columns(
         pl.when(pl.col(c).str.len_chars() == 0).then(None).otherwise(pl.col(c)).alias(c)
         for c in frame.columns
     ).with_row_index(ROW)
-    return Table(path=path, format=fmt, frame=frame)
+    return Table(path=path, format=fmt, frame=frame, encoding=used if fmt == "csv" else None)
 
 
 def _number_text(bound: float) -> str:
@@ -179,7 +240,12 @@ def _check_field(
     typed: pl.Series = raw
     if f.type is FieldType.uscc:
         typed = raw.str.normalize("NFKC").str.replace_all(r"\s", "").str.to_uppercase()
-        ok = pl.Series(uscc.valid_mask(typed.fill_null("").to_list(), allow_list=allow_list))
+        # Monthly series repeat each code many times: check each distinct code once.
+        distinct = typed.drop_nulls().unique()
+        good = distinct.filter(
+            pl.Series(uscc.valid_mask(distinct.to_list(), allow_list=allow_list))
+        )
+        ok = typed.is_in(good.implode())
 
         def why(_row: int, value: str | None) -> str:
             result = uscc.validate(value or "", allow_list=allow_list)
@@ -222,6 +288,41 @@ def _check_field(
                 "not a GB/T 2260 region code (6 digits)",
             )
         )
+    elif f.type is FieldType.month:
+        found.extend(
+            table.problems(
+                f.name,
+                present & ~raw.str.contains(r"^\d{4}-(0[1-9]|1[0-2])$"),
+                "not a month (use YYYY-MM)",
+            )
+        )
+    elif f.type is FieldType.boolean:
+        lowered = raw.str.to_lowercase()
+        typed = lowered.replace_strict(BOOLEAN_TEXT, default=None, return_dtype=pl.Boolean)
+        found.extend(
+            table.problems(
+                f.name, present & typed.is_null(), "not a yes/no value (true/false, 1/0, 是/否)"
+            )
+        )
+    elif f.type is FieldType.id_number:
+        ok = id_number_mask(raw)
+        found.extend(
+            table.problems(
+                f.name,
+                present & ~ok,
+                "not a valid resident ID number (GB 11643: 18 characters, check digit)",
+                show_value=False,
+            )
+        )
+    elif f.type is FieldType.mobile:
+        found.extend(
+            table.problems(
+                f.name,
+                present & ~raw.str.contains(r"^1[3-9]\d{9}$"),
+                "not a mainland mobile number (11 digits starting 13–19)",
+                show_value=False,
+            )
+        )
     elif f.type is FieldType.industry_code:
         # Accept "3911" or "C3911"; the stored code is the 2–4 digits.
         digits = raw.str.extract(r"^[A-T]?(\d{2,4})$", 1)
@@ -262,7 +363,7 @@ def validate_table(
     if found.count:
         return table.frame.head(0), found
     frame = table.frame.with_columns(pl.lit(None, pl.String).alias(n) for n in missing)
-    table = Table(table.path, table.format, frame)
+    table = Table(table.path, table.format, frame, table.encoding)
     columns = [table.frame[ROW]]
     for f in item.fields:
         typed, problems = _check_field(table, f, allow_list=allow_list)

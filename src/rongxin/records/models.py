@@ -35,8 +35,8 @@ class CreditRecord(Base):
 
     __tablename__ = "credit_record"
     __table_args__ = (
+        # Also the lookup index for a key's versions (is_current is filtered among a few rows).
         UniqueConstraint("item_code", "record_key", "version", name="item_key_version"),
-        Index("ix_credit_record_current", "item_code", "record_key", "is_current"),
         Index("ix_credit_record_subject", "uscc", "item_code"),
     )
 
@@ -54,7 +54,7 @@ class CreditRecord(Base):
     status: Mapped[str] = mapped_column(String(16), default="published")
     provider_code: Mapped[str] = mapped_column(String(64))
     batch_id: Mapped[str | None] = mapped_column(
-        ForeignKey("ingest_batch.id", ondelete="RESTRICT"), nullable=True, index=True
+        ForeignKey("ingest_batch.id", ondelete="RESTRICT"), nullable=True
     )
     provider_record_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     origin_node: Mapped[str] = mapped_column(String(64))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rongxin.entities.models import MarketEntity
@@ -83,8 +83,21 @@ def changes_since(
     return out
 
 
+CHANGE_SEQUENCE_LOCK = 0x72786368  # "rxch": the advisory lock key of the change sequence
+
+
+def lock_change_sequence(session: Session) -> None:
+    """Serialise writers of ``credit_record`` until the transaction ends.
+
+    On PostgreSQL, sequence values are handed out at insert time, so without this a transaction
+    holding lower ``change_seq`` values could commit after one holding higher values has been
+    read — and a follower of the sequence (batch push, federation) would skip its records.
+    Every writer takes this lock before inserting; SQLite serialises writers by itself.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(CHANGE_SEQUENCE_LOCK)))
+
+
 def last_change_seq(session: Session) -> int:
     """The highest change sequence on this node (0 when there are no records)."""
-    from sqlalchemy import func
-
     return int(session.scalar(select(func.coalesce(func.max(CreditRecord.change_seq), 0))) or 0)

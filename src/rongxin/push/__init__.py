@@ -1,0 +1,1 @@
+"""Batch push of new and changed records to institutions, by region, industry and category (V3)."""
