@@ -23,6 +23,9 @@ from rongxin.entities import search as entities_search
 from rongxin.entities import service as entities_service
 from rongxin.entities.errors import EntityNotFound, InvalidUscc
 from rongxin.errors import RongxinError
+from rongxin.reports import rendering as report_rendering
+from rongxin.reports import service as reports_service
+from rongxin.reports.schemas import CreditReport, ReportFormat, ReportPurpose
 from rongxin.web import i18n
 from rongxin.web.rendering import is_htmx, relative_url, render, settings_of
 
@@ -251,3 +254,42 @@ def entity_detail(request: Request, uscc: str, session: SessionDep) -> Response:
             back=("/entities", "entities.back"),
         )
     return render(request, "entities/detail.html", {"entity": entity})
+
+
+# ---- credit report (anonymous visitors: public information, purpose 公开查询) --------------------
+
+
+def _public_report(
+    request: Request, uscc: str, session: SessionDep, catalog: CatalogDep, fmt: ReportFormat
+) -> CreditReport:
+    return reports_service.issue_report(
+        session,
+        catalog=catalog,
+        uscc=uscc,
+        requester=None,
+        purpose=ReportPurpose.public_inquiry,
+        node_id=settings_of(request).node_id,
+        format=fmt,
+    )
+
+
+@web_router.get("/entities/{uscc}/report", name="entity_report")
+def entity_report(
+    request: Request, uscc: str, session: SessionDep, catalog: CatalogDep
+) -> Response:
+    report = _public_report(request, uscc, session, catalog, ReportFormat.html)
+    return render(request, "reports/page.html", {"report": report})
+
+
+@web_router.get("/entities/{uscc}/report.pdf", name="entity_report_pdf")
+def entity_report_pdf(
+    request: Request, uscc: str, session: SessionDep, catalog: CatalogDep
+) -> Response:
+    report = _public_report(request, uscc, session, catalog, ReportFormat.pdf)
+    locale = i18n.negotiate(request, default=settings_of(request).default_locale).locale
+    name = report_rendering.filename(report, ReportFormat.pdf)
+    return Response(
+        report_rendering.render_pdf(report, locale),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,1 @@
+"""Standardized credit reports (V2): assembly, rendering, issuance log, usage feedback (V1)."""

@@ -1,0 +1,112 @@
+"""Report routes: the standardized credit report (V2) and usage feedback to providers (V1)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from rongxin.access.deps import InstitutionPrincipal
+from rongxin.access.errors import Forbidden
+from rongxin.access.schemas import PrincipalKind
+from rongxin.deps import CatalogDep, SessionDep, SettingsDep
+from rongxin.errors import InvalidInput
+from rongxin.reports import rendering, service
+from rongxin.reports.deps import UsageViewer
+from rongxin.reports.schemas import (
+    CreditReport,
+    ProviderUsage,
+    ReportFormat,
+    ReportPurpose,
+    report_json_schema,
+)
+from rongxin.web import i18n
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+
+
+@router.get("/schema")
+def get_report_schema() -> dict[str, Any]:
+    """The JSON schema of the credit report (``schema_version`` 1.0)."""
+    return report_json_schema()
+
+
+@router.get("/usage", response_model=ProviderUsage)
+def get_usage(
+    principal: UsageViewer,
+    session: SessionDep,
+    catalog: CatalogDep,
+    provider: Annotated[
+        str | None,
+        Query(max_length=64, description="Provider code; a provider key sees only its own."),
+    ] = None,
+    since: Annotated[datetime | None, Query(description="Count issuances from (ISO 8601).")] = None,
+) -> ProviderUsage:
+    """How often issued reports used a provider's items, by purpose (使用情况反馈)."""
+    if principal.kind is PrincipalKind.provider:
+        if provider is not None and provider != principal.code:
+            raise Forbidden("a provider key may see only its own usage feedback")
+        provider = principal.code
+    if provider is None:
+        raise InvalidInput("give ?provider=CODE (a data provider's code)", field="provider")
+    if since is not None and since.tzinfo is None:
+        raise InvalidInput("since needs a time zone, e.g. 2026-01-01T00:00:00Z", field="since")
+    return service.provider_usage(session, provider_code=provider, since=since, catalog=catalog)
+
+
+@router.get(
+    "/{uscc}",
+    response_model=CreditReport,
+    responses={
+        200: {
+            "content": {"text/html": {}, "application/pdf": {}},
+            "description": "The report as JSON (default), HTML or PDF.",
+        }
+    },
+)
+def get_report(
+    uscc: str,
+    request: Request,
+    principal: InstitutionPrincipal,
+    session: SessionDep,
+    catalog: CatalogDep,
+    settings: SettingsDep,
+    purpose: Annotated[ReportPurpose, Query(description="Why the report is requested (Z2).")],
+    format: Annotated[ReportFormat, Query(description="json (default), html or pdf.")] = (
+        ReportFormat.json
+    ),
+) -> Any:
+    """The standardized credit report of one entity (public information); every call is logged
+    with requester and purpose and counted for each provider whose data it shows."""
+    report = service.issue_report(
+        session,
+        catalog=catalog,
+        uscc=uscc,
+        requester=principal,
+        purpose=purpose,
+        node_id=settings.node_id,
+        format=format,
+    )
+    if format is ReportFormat.json:
+        return report
+    locale = i18n.negotiate(request, default=settings.default_locale).locale
+    name = rendering.filename(report, format)
+    if format is ReportFormat.html:
+        return Response(
+            rendering.render_html(report, locale),
+            media_type=rendering.MEDIA_TYPES[format],
+            headers={
+                "Content-Security-Policy": rendering.DOCUMENT_CSP,
+                "Content-Language": locale,
+                "Content-Disposition": f'inline; filename="{name}"',
+            },
+        )
+    return Response(
+        rendering.render_pdf(report, locale),
+        media_type=rendering.MEDIA_TYPES[format],
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Language": locale,
+        },
+    )

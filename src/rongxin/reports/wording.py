@@ -1,0 +1,156 @@
+"""The report's fixed wording (zh-CN, English) and its summary-flag rules.
+
+Pairs are ``(Chinese, English)``. Changing a text here changes every report issued afterwards;
+the JSON shape does not change (``SCHEMA_VERSION`` stays).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Final
+
+from rongxin.records.schemas import RecordStatus
+from rongxin.reports.schemas import PurposeInfo, ReportNotice, Restriction, SectionCode
+
+SECTION_TITLES: Final[dict[str, tuple[str, str]]] = {
+    SectionCode.basic: ("基本信息", "Basic information"),
+    SectionCode.public_records: ("公共信用信息", "Public credit records"),
+    SectionCode.authorized: ("经授权查询信息", "Information released with authorization"),
+    SectionCode.self_reported: ("自主填报信息", "Self-reported information"),
+}
+SECTION_NOTES: Final[dict[str, tuple[str, str]]] = {
+    SectionCode.authorized: (
+        "以下信息需经企业授权后可见，本报告不予列示。",
+        "The following information is visible with the enterprise's authorization; "
+        "this report does not show it.",
+    ),
+    SectionCode.self_reported: (
+        "以下信息由信息主体自主填报并作出信用承诺，标注为“自主填报”，平台未核实其真实性。",
+        "The following information is self-reported by the information subject under a "
+        "credit commitment and labelled as such; the platform has not verified it.",
+    ),
+}
+RESTRICTION_NOTES: Final[dict[Restriction, tuple[str, str]]] = {
+    Restriction.authorization_required: (
+        "需经企业授权后可见",
+        "Visible with the enterprise's authorization",
+    ),
+    Restriction.on_request: (
+        "依申请公开：信息主体本人或经其授权可查询",
+        "Disclosed on request: to the subject itself or with its authorization",
+    ),
+    Restriction.not_public: ("不公开", "Not public"),
+}
+STATUS_NAMES: Final[dict[RecordStatus, tuple[str, str]]] = {
+    RecordStatus.published: ("公示中", "Published"),
+    RecordStatus.disputed: ("异议中", "Under objection"),
+    RecordStatus.repaired: ("已修复", "Repaired"),
+    RecordStatus.expired: ("已过公示期", "Publicity period ended"),
+}
+RATING_NOTE: Final = (
+    "信用评价结果将由平台中小微企业信用评价体系提供，本版本报告暂不含评级。",
+    "The credit rating will come from the platform's SME credit evaluation; "
+    "this version of the report carries none.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FlagRule:
+    """A summary flag: active while a record of ``item_code`` is in force.
+
+    In force means: ``end_field`` (removal/lift date) is empty or in the future, and, when
+    ``amount_field`` is set, that amount is positive.
+    """
+
+    code: str
+    item_code: str
+    name: str
+    name_en: str
+    end_field: str | None = None
+    amount_field: str | None = None
+
+
+FLAG_RULES: Final = (
+    FlagRule(
+        "dishonest_debtor", "dishonest_debtor", "失信被执行人", "Dishonest judgment debtor",
+        end_field="removed_date",
+    ),
+    FlagRule(
+        "serious_illegal", "serious_illegal_list", "严重违法失信名单",
+        "Serious violations of law and trust", end_field="removed_date",
+    ),
+    FlagRule(
+        "abnormal_operation", "abnormal_operation", "经营异常名录", "Abnormal operations list",
+        end_field="removed_date",
+    ),
+    FlagRule(
+        "major_tax_violation", "major_tax_violation", "重大税收违法失信主体",
+        "Major tax violator", end_field="removed_date",
+    ),
+    FlagRule(
+        "consumption_restriction", "consumption_restriction", "限制高消费",
+        "Consumption restriction", end_field="lifted_date",
+    ),
+    FlagRule(
+        "tax_arrears", "tax_arrears", "欠税", "Tax arrears", amount_field="arrears_amount"
+    ),
+)  # fmt: skip
+
+
+def notices(purpose: PurposeInfo, data_as_of: date) -> list[ReportNotice]:
+    day = f"{data_as_of.year}年{data_as_of.month}月{data_as_of.day}日"
+    return [
+        ReportNotice(
+            code="objection",
+            text=(
+                "信息主体对本报告所列信息有异议的，可通过本平台或向数据提供单位提出异议申诉"
+                "（异议申诉）。平台收到异议后即对相关信息作“异议中”标注，并在20日内完成核查、"
+                "书面答复核查结果；无法确认的，核查结果与异议一并记载。"
+            ),
+            text_en=(
+                "If the information subject disputes any information in this report, it may "
+                "object through this platform or to the data provider. On receiving an "
+                "objection the platform marks the information 'under objection' at once, "
+                "verifies it within 20 days and replies in writing; where it cannot be "
+                "decided, the verification result and the objection are both recorded."
+            ),
+        ),
+        ReportNotice(
+            code="self_reported",
+            text="标注为“自主填报”的信息由信息主体自愿填报并作出信用承诺，平台未核实其真实性。",
+            text_en=(
+                "Information labelled 'self-reported' was provided voluntarily by the "
+                "information subject under a credit commitment; the platform has not "
+                "verified it."
+            ),
+        ),
+        ReportNotice(
+            code="scope",
+            text=(
+                "本报告仅含依法可公开的信用信息，已剔除涉及个人隐私和商业秘密的内容；"
+                "需经企业授权的信息未予列示。每项信息均注明来源单位、截至日期和状态。"
+            ),
+            text_en=(
+                "This report contains only publicly disclosable credit information, without "
+                "personal or trade secrets; information that needs the enterprise's "
+                "authorization is not shown. Each item names its source, as-of date and status."
+            ),
+        ),
+        ReportNotice(
+            code="data_as_of",
+            text=f"本报告数据截至{day}（以平台收到数据提供单位报送的时间为准）。",
+            text_en=(
+                f"Data as of {data_as_of.isoformat()} (the time the platform received it "
+                "from the data providers)."
+            ),
+        ),
+        ReportNotice(
+            code="purpose",
+            text=f"本报告查询用途为“{purpose.name}”，仅限该用途使用，不得泄露、转售或用于其他目的。",
+            text_en=(
+                f"This report was requested for '{purpose.name_en}' and may be used only for "
+                "that purpose; it may not be disclosed, resold or used otherwise."
+            ),
+        ),
+    ]
