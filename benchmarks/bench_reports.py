@@ -1,21 +1,20 @@
 """Benchmark the credit-report API (V2): p50/p99 latency and reports/s against a real server.
 
-Builds (or reuses) a database with N entities: ``rongxin synth`` writes the provider files,
-``rongxin entities import`` loads the registry, and — when ``credit_record`` is empty — this
-script bulk-inserts every synth file's rows as current records (SQLAlchemy Core executemany in
-one transaction; the platform's ingest does the real thing). Then it starts ``uvicorn`` (2
-workers) on 127.0.0.1 and sends ``--requests`` ``GET /api/v1/reports/{uscc}?purpose=pre_loan``
-from ``--concurrency`` clients (random entities, an institution API key; every request issues
-and logs a report). Baseline in the same run: as many ``GET /healthz`` (the framework's floor).
+Builds (or reuses) a database with N entities: ``rongxin synth`` writes the provider files and
+the platform's own ingestion loads the registry and every item a public report shows. Then it
+starts ``uvicorn`` (2 workers) on 127.0.0.1 and drives ``GET /api/v1/reports/{uscc}`` for
+random entities with an institution API key — every request issues and logs a report — and,
+as the baseline in the same run, ``GET /healthz`` (the framework's floor: one SQL round trip).
+The load comes from ``wrk`` (Debian package ``wrk``; a C client, so the load generator does not
+eat the two cores the server is measured on) or, without it, from Python threads.
 
-    .venv/bin/python benchmarks/bench_reports.py --entities 20000 \
-        [--database-url sqlite:///var/bench/reports.db] [--requests 5000] [--concurrency 8]
+    .venv/bin/python benchmarks/bench_reports.py --entities 1000000 \
+        --database-url sqlite:///var/bench/reports.db [--seconds 20] [--connections 8]
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import random
@@ -24,25 +23,23 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx2
-import polars as pl
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, select
 
 from rongxin.access import service as access_service
 from rongxin.access.schemas import PrincipalKind
 from rongxin.catalog import service as catalog_service
-from rongxin.catalog.schemas import FieldType, Item
 from rongxin.config import Settings
 from rongxin.db import migrate
 from rongxin.db.models import metadata
 from rongxin.db.session import build_engine, session_factory, session_scope
 from rongxin.entities.models import MarketEntity
+from rongxin.ingest.manifest import read_manifest
+from rongxin.ingest.service import ingest_file
 from rongxin.records.models import CreditRecord
 
 KEY_SEPARATOR = "\x1f"
@@ -65,75 +62,21 @@ def _cli(*args: str, env: dict[str, str]) -> None:
                    stdout=subprocess.DEVNULL)  # fmt: skip
 
 
-def _typed(item: Item, frame: pl.DataFrame) -> pl.DataFrame:
-    casts = []
-    for f in item.fields:
-        if f.name not in frame.columns:
-            continue
-        if f.type is FieldType.integer:
-            casts.append(pl.col(f.name).cast(pl.Int64, strict=False))
-        elif f.type is FieldType.decimal:
-            casts.append(pl.col(f.name).cast(pl.Float64, strict=False))
-        elif f.type is FieldType.boolean:
-            casts.append(pl.col(f.name).str.to_lowercase().is_in(["true", "1", "是"]))
-    return frame.with_columns(casts) if casts else frame
-
-
-def _event_date(value: Any) -> date | None:
-    if not value:
-        return None
-    text = str(value)
-    return date.fromisoformat(text + "-01" if len(text) == 7 else text[:10])
-
-
-def _record_rows(item: Item, path: Path, received_at: datetime) -> Iterator[dict[str, Any]]:
-    frame = pl.read_csv(path, infer_schema_length=0)
-    frame = _typed(item, frame).unique(subset=item.natural_key, keep="last", maintain_order=True)
-    for row in frame.iter_rows(named=True):
-        payload = {k: v for k, v in row.items() if v is not None}
-        body = json.dumps(payload, sort_keys=True, ensure_ascii=False)
-        yield {
-            "item_code": item.code,
-            "uscc": row["uscc"],
-            "record_key": KEY_SEPARATOR.join(str(row[k]) for k in item.natural_key),
-            "version": 1,
-            "is_current": True,
-            "payload": payload,
-            "content_hash": hashlib.sha256(body.encode()).hexdigest(),
-            "event_date": _event_date(row.get(item.event_date_field))
-            if item.event_date_field
-            else None,
-            "status": "published",
-            "provider_code": item.provider,
-            "batch_id": None,
-            "provider_record_id": None,
-            "origin_node": "bench",
-            "received_at": received_at,
-        }
-
-
 def load_records(engine: Engine, synth_dir: Path) -> int:
-    """Insert every synth file's rows as current records (one transaction, executemany)."""
+    """Ingest the package with the platform's own ingestion: the registry (registration,
+    annual reports) and every item a public report shows. Each file is one batch."""
     catalog = catalog_service.load_catalog()
-    items = {i.code: i for i in catalog.items}
-    manifest = json.loads((synth_dir / "manifest.json").read_text("utf-8"))
-    received_at = datetime.now(UTC)
+    deliveries, _ = read_manifest(synth_dir / "manifest.json", catalog)
+    wanted = [
+        d for d in deliveries
+        if d.item_code in ("registration", "annual_report") or catalog.item(d.item_code).is_public
+    ]  # fmt: skip
     total = 0
-    with engine.begin() as conn:
-        for entry in manifest["files"]:
-            item = items.get(entry.get("item", ""))
-            if item is None:  # not a catalog item (e.g. loan outcomes for the rating issue)
-                continue
-            batch: list[dict[str, Any]] = []
-            for row in _record_rows(item, synth_dir / entry["path"], received_at):
-                batch.append(row)
-                if len(batch) >= CHUNK:
-                    conn.execute(insert(CreditRecord), batch)
-                    total += len(batch)
-                    batch = []
-            if batch:
-                conn.execute(insert(CreditRecord), batch)
-                total += len(batch)
+    factory = session_factory(engine)
+    for delivery in wanted:
+        with session_scope(factory) as session:
+            result = ingest_file(session, catalog=catalog, delivery=delivery, origin_node="bench")
+        total += result.inserted + result.updated + result.unchanged
     return total
 
 
@@ -147,19 +90,14 @@ def prepare(url: str, n: int, work: Path) -> dict[str, Any]:
         entities = conn.scalar(select(func.count()).select_from(MarketEntity)) or 0
         records = conn.scalar(select(func.count()).select_from(CreditRecord)) or 0
     synth_dir = work / f"synth-{n}"
-    if (entities < n or records == 0) and not (synth_dir / "manifest.json").exists():
+    if records == 0 and not (synth_dir / "manifest.json").exists():
         start = time.perf_counter()
         _cli("synth", "--enterprises", str(n), "--seed", "7", "--out", str(synth_dir), env=env)
         timings["synth_seconds"] = round(time.perf_counter() - start, 1)
-    if entities < n:
-        start = time.perf_counter()
-        _cli("entities", "import", "--registration", str(synth_dir / "samr/registration.csv"),
-             "--annual-report", str(synth_dir / "gsxt/annual_report.csv"), env=env)  # fmt: skip
-        timings["entities_import_seconds"] = round(time.perf_counter() - start, 1)
     if records == 0:
         start = time.perf_counter()
         records = load_records(engine, synth_dir)
-        timings["records_load_seconds"] = round(time.perf_counter() - start, 1)
+        timings["ingest_seconds"] = round(time.perf_counter() - start, 1)
     with engine.connect() as conn:
         entities = conn.scalar(select(func.count()).select_from(MarketEntity)) or 0
         usccs = list(conn.scalars(select(MarketEntity.uscc)))

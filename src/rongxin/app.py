@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -22,7 +22,9 @@ from rongxin.db.session import build_engine, check_connection, session_factory
 from rongxin.errors import RongxinError, ServiceUnavailable
 from rongxin.logging import configure_logging, get_logger
 from rongxin.web import STATIC_DIR
+from rongxin.web import auth as web_auth
 from rongxin.web.pages import page_not_found, web_router
+from rongxin.web.pages_providers import providers_router
 
 log = get_logger(__name__)
 
@@ -107,6 +109,11 @@ def create_app(settings: Settings) -> FastAPI:
         return JSONResponse(body)
 
     app.include_router(api_router)
-    app.include_router(web_router)
+    # Every page re-checks the signed-in principal's API key (web/auth.py).
+    signed_in = [Depends(web_auth.load_web_principal)]
+    app.include_router(web_router, dependencies=signed_in)
+    app.include_router(web_auth.auth_router, dependencies=signed_in)
+    app.include_router(providers_router, dependencies=signed_in)
+    web_auth.install(app, settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

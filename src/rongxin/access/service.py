@@ -68,6 +68,20 @@ def authenticate(session: Session, *, token: str) -> Principal:
     return Principal(kind=PrincipalKind(key.principal_kind), code=key.principal_code, key_id=key_id)
 
 
+def principal_for_key(session: Session, *, key_id: str) -> Principal:
+    """The principal of a key that is still valid, looked up by id (web sessions re-check it).
+
+    For a caller that already authenticated with the full token once (a signed session cookie
+    holds only the key id); raises Unauthenticated when the key is unknown, revoked or expired.
+    """
+    key = session.get(ApiKey, key_id) if key_id else None
+    if key is None or key.revoked_at is not None:
+        raise Unauthenticated("unknown or revoked API key")
+    if key.expires_at is not None and key.expires_at <= utcnow():
+        raise Unauthenticated("expired API key")
+    return Principal(kind=PrincipalKind(key.principal_kind), code=key.principal_code, key_id=key_id)
+
+
 def revoke_api_key(session: Session, *, key_id: str) -> ApiKeyRead:
     key = session.get(ApiKey, key_id)
     if key is None:

@@ -23,7 +23,6 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA cache_size=-131072")  # 128 MiB page cache: bulk loads touch big indexes
-    cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
 
 

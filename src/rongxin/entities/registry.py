@@ -7,18 +7,20 @@ Services take the session first and keyword-only domain arguments; they flush, n
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Table, bindparam, delete, insert, select, text, update
+from sqlalchemy import Table, bindparam, delete, select, text, update
 from sqlalchemy.orm import Session
 
 from rongxin.catalog import service as catalog_service
 from rongxin.catalog.schemas import Catalog
 from rongxin.db.base import utcnow
+from rongxin.db.bulk import bulk_insert
 from rongxin.entities import reference
 from rongxin.entities.models import EntityNameGram, MarketEntity
 from rongxin.entities.schemas import (
@@ -94,35 +96,6 @@ def _existing(session: Session, codes: list[str]) -> pl.DataFrame:
                 for r in session.execute(select(*columns).where(_ENTITY_TABLE.c.uscc.in_(chunk)))
             )
     return pl.DataFrame(rows, schema=ENTITY_SCHEMA, orient="row")
-
-
-def _bulk_insert(
-    session: Session, table: Table, frame: pl.DataFrame, progress: Progress, stage: str
-) -> None:
-    """Insert every row of ``frame``: COPY on PostgreSQL, executemany batches elsewhere."""
-    total = frame.height
-    if session.get_bind().dialect.name == "postgresql":
-        from psycopg import sql
-
-        statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
-            sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, frame.columns))
-        )
-        driver = session.connection().connection.driver_connection
-        assert driver is not None  # noqa: S101 - a live connection always has one
-        done = 0
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for batch in frame.iter_slices(BATCH_SIZE * 10):
-                copy.write(
-                    batch.write_csv(include_header=False, datetime_format="%Y-%m-%dT%H:%M:%S%.f%:z")
-                )
-                done += batch.height
-                progress(stage, done, total)
-        return
-    done = 0
-    for batch in frame.iter_slices(BATCH_SIZE):
-        session.execute(insert(table), batch.to_dicts())
-        done += batch.height
-        progress(stage, done, total)
 
 
 def _registration_frame(reg: pl.DataFrame) -> pl.DataFrame:
@@ -233,15 +206,10 @@ def import_entities(
     problems.raise_if_any()
     say("validated", 1, 1)
 
-    reg = _registration_frame(reg_typed)
-    codes = reg["uscc"].to_list()
-    latest = None
     if ann_typed is not None and ann_table is not None:
-        latest = _latest_reports(ann_typed)
-        codes = list(dict.fromkeys([*codes, *latest["uscc"].to_list()]))
-    existing = _existing(session, codes)
-    if ann_typed is not None and ann_table is not None:
-        registered = pl.concat([reg["uscc"], existing["uscc"]]).implode()
+        codes = reg_typed["uscc"].to_list()
+        existing = _existing(session, list(dict.fromkeys([*codes, *ann_typed["uscc"].to_list()])))
+        registered = pl.concat([reg_typed["uscc"], existing["uscc"]]).implode()
         orphan = ~ann_typed["uscc"].is_in(registered)
         found = ann_table.problems(
             "uscc",
@@ -250,7 +218,76 @@ def import_entities(
             "or import its registration first",
         )
         found.raise_if_any()
+    counts = upsert_entities(
+        session,
+        registration=reg_typed,
+        annual_report=ann_typed,
+        origin_node=origin_node,
+        as_of=as_of,
+        progress=say,
+    )
+    return ImportSummary(
+        registration_file=str(registration),
+        annual_report_file=str(annual_report) if annual_report else None,
+        registration_rows=reg_table.frame.height,
+        annual_report_rows=ann_table.frame.height if ann_table is not None else 0,
+        inserted=counts.inserted,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
+        sized=counts.sized,
+        name_grams_written=counts.name_grams_written,
+        origin_node=origin_node,
+        as_of=as_of,
+        size_rule=counts.size_rule,
+    )
 
+
+@dataclass(frozen=True, slots=True)
+class UpsertCounts:
+    inserted: int
+    updated: int
+    unchanged: int
+    sized: int
+    name_grams_written: int
+    size_rule: str
+
+
+def _empty_registration() -> pl.DataFrame:
+    schema = {c: ENTITY_SCHEMA[c] for c in REGISTRATION_COLUMNS if c not in _DERIVED}
+    return pl.DataFrame(schema=schema)
+
+
+_DERIVED = ("entity_type", "industry_section")
+
+
+def upsert_entities(
+    session: Session,
+    *,
+    registration: pl.DataFrame | None,
+    annual_report: pl.DataFrame | None,
+    origin_node: str,
+    as_of: date,
+    progress: Progress | None = None,
+) -> UpsertCounts:
+    """Upsert the registry from validated registration and/or annual-report frames (typed as
+    ``ingest.validation.validate_table`` returns them). Annual reports of entities that are not
+    registered on this node are skipped: their records are kept, the registry waits for the
+    registration. Flushes; never commits."""
+    say: Progress = progress or (lambda _stage, _done, _total: None)
+    reg_typed = registration if registration is not None else _empty_registration()
+    ann_typed = annual_report
+    if ann_typed is not None:
+        known = _existing(session, ann_typed["uscc"].unique().to_list())["uscc"]
+        ann_typed = ann_typed.filter(
+            pl.col("uscc").is_in(pl.concat([reg_typed["uscc"], known]).implode())
+        )
+    reg = _registration_frame(reg_typed)
+    codes = reg["uscc"].to_list()
+    latest = None
+    if ann_typed is not None:
+        latest = _latest_reports(ann_typed)
+        codes = list(dict.fromkeys([*codes, *latest["uscc"].to_list()]))
+    existing = _existing(session, codes)
     target, rule_id = _merge(reg, latest, existing, as_of=as_of)
     old = existing.select(
         "uscc", *[pl.col(c).alias(f"old_{c}") for c in COMPARED if c != "uscc"]
@@ -271,7 +308,7 @@ def import_entities(
         "uscc", pl.col("old_name").alias("name")
     )
 
-    _bulk_insert(session, _ENTITY_TABLE, inserts.sort("uscc"), say, "insert entities")
+    bulk_insert(session, _ENTITY_TABLE, inserts.sort("uscc"), say, "insert entities")
     done = 0
     for batch in updates.iter_slices(BATCH_SIZE):
         session.execute(update(MarketEntity), batch.to_dicts())
@@ -292,23 +329,17 @@ def import_entities(
             ]
         )
     ).sort("gram", "uscc")
-    _bulk_insert(session, _GRAM_TABLE, grams, say, "index names")
+    bulk_insert(session, _GRAM_TABLE, grams, say, "index names")
     if session.get_bind().dialect.name == "postgresql" and inserts.height >= ANALYZE_AFTER:
         # Fresh statistics, or the planner scans the gram table instead of using its key.
         session.execute(text("ANALYZE market_entity"))
         session.execute(text("ANALYZE entity_name_gram"))
     session.flush()
-    return ImportSummary(
-        registration_file=str(registration),
-        annual_report_file=str(annual_report) if annual_report else None,
-        registration_rows=reg_table.frame.height,
-        annual_report_rows=ann_table.frame.height if ann_table is not None else 0,
+    return UpsertCounts(
         inserted=inserts.height,
         updated=updates.height,
         unchanged=target.height - inserts.height - updates.height,
         sized=int(target["size_class"].is_not_null().sum()),
         name_grams_written=grams.height,
-        origin_node=origin_node,
-        as_of=as_of,
         size_rule=rule_id,
     )

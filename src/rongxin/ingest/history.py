@@ -49,3 +49,11 @@ def get_batch(session: Session, *, batch_id: str, provider: str | None = None) -
         problems=problems,
         problem_count=len(problems),
     )
+
+
+def qualities(session: Session, *, batch_ids: list[str]) -> dict[str, QualityRead]:
+    """Quality figures of several batches in one query (batches without figures are absent)."""
+    if not batch_ids:
+        return {}
+    rows = session.scalars(select(BatchQuality).where(BatchQuality.batch_id.in_(batch_ids)))
+    return {q.batch_id: QualityRead.model_validate(q) for q in rows}

@@ -335,11 +335,14 @@ _CLASSIFY = (
     "FROM ingest_stage s LEFT JOIN credit_record c ON "
     "c.item_code = :item AND c.record_key = s.record_key AND c.is_current = TRUE"
 )
+# CROSS JOIN with the conditions in WHERE: SQLite keeps the staged rows as the outer loop (its
+# planner has no statistics for a fresh temporary table and may otherwise scan the stage once
+# per stored record); PostgreSQL plans it as the same inner join.
 _CLOSING = (
     "CREATE TEMPORARY TABLE ingest_closing AS SELECT s.record_key, c.change_seq AS old_seq, "
-    "c.version AS old_version FROM ingest_stage s JOIN credit_record c ON "
-    "c.item_code = :item AND c.record_key = s.record_key AND c.is_current = TRUE "
-    "WHERE c.content_hash <> s.content_hash"
+    "c.version AS old_version FROM ingest_stage s CROSS JOIN credit_record c "
+    "WHERE c.item_code = :item AND c.record_key = s.record_key AND c.is_current = TRUE "
+    "AND c.content_hash <> s.content_hash"
 )
 _CLOSE = (
     "UPDATE credit_record SET is_current = FALSE "
@@ -371,11 +374,16 @@ def _insert_staged(
     conn.exec_driver_sql(_CREATE_STAGE)
     staged = stage if pg else stage.with_columns(pl.col("event_date").cast(pl.String))
     bulk_insert(session, STAGE, staged, progress, "stage")
+    if pg:  # autovacuum never analyzes temporary tables: give the planner their size
+        conn.exec_driver_sql("ANALYZE ingest_stage")
     params = {"item": item.code}
     counts = session.execute(text(_CLASSIFY), params).one()
     inserted, updated, unchanged = (int(v or 0) for v in counts)
     if inserted + updated:
         session.execute(text(_CLOSING), params)
+        conn.exec_driver_sql("CREATE INDEX ingest_closing_key ON ingest_closing (record_key)")
+        if pg:
+            conn.exec_driver_sql("ANALYZE ingest_closing")
         session.execute(text(_CLOSE))
         payload = "CAST(s.payload AS JSON)" if pg else "s.payload"
         insert = text(_INSERT.format(payload=payload)).bindparams(

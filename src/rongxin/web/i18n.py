@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 from typing import Any, Final
@@ -32,6 +32,7 @@ COOKIE_NAME: Final = "rongxin_lang"
 COOKIE_MAX_AGE: Final = 365 * 24 * 3600
 LOCALES_DIR = WEB_DIR / "locales"
 EMPTY: Final = "—"
+CHINA_TIME: Final = timezone(timedelta(hours=8), "CST")  # China Standard Time, no DST
 
 Number = int | float | Decimal | str
 
@@ -189,6 +190,14 @@ def cn_date(value: date | str | None, locale: str = DEFAULT_LOCALE) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def cn_datetime(value: datetime | None, locale: str = DEFAULT_LOCALE) -> str:
+    """A moment in China Standard Time: ``2026年11月27日 14:03`` (zh-CN), ``2026-11-27 14:03``."""
+    if value is None:
+        return EMPTY
+    local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(CHINA_TIME)
+    return f"{cn_date(local.date(), locale)} {local:%H:%M}"
+
+
 def localized(obj: Any, attr: str = "name", locale: str = DEFAULT_LOCALE) -> str:
     """``obj.<attr>_en`` in English when it is set, else ``obj.<attr>`` (catalog names, labels)."""
     if locale == "en":
@@ -207,7 +216,9 @@ def _locale_of(ctx: Context) -> str:
 
 
 def install(env: Environment) -> None:
-    """Register ``t()``, ``tv()``, ``loc()`` and the ``yuan``/``wanyuan``/``cn_date`` filters.
+    """Register ``t()``, ``tv()``, ``loc()`` and the formatting filters.
+
+    The filters: ``yuan``, ``wanyuan``, ``cn_date`` and ``cn_datetime``.
 
     They read ``locale`` from the template context, which the page renderer always sets.
     """
@@ -236,9 +247,14 @@ def install(env: Environment) -> None:
     def cn_date_filter(ctx: Context, value: date | str | None) -> str:
         return cn_date(value, _locale_of(ctx))
 
+    @pass_context
+    def cn_datetime_filter(ctx: Context, value: datetime | None) -> str:
+        return cn_datetime(value, _locale_of(ctx))
+
     env.globals["t"] = t
     env.globals["tv"] = tv
     env.globals["loc"] = loc
     env.filters["yuan"] = yuan_filter
     env.filters["wanyuan"] = wanyuan_filter
     env.filters["cn_date"] = cn_date_filter
+    env.filters["cn_datetime"] = cn_datetime_filter

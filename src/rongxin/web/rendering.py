@@ -41,6 +41,15 @@ CONTENT_SECURITY_POLICY: Final = "; ".join(
 NAV: Final = (("home", "/"), ("catalog", "/catalog"), ("entities", "/entities"))
 
 
+def signed_in_nav(kind: str, code: str) -> list[tuple[str, str]]:
+    """Navigation entries (message key, path) for a signed-in principal of ``kind``."""
+    if kind in ("operator", "regulator"):
+        return [("quality.nav", "/quality")]
+    if kind == "provider":
+        return [("deliveries.nav", f"/providers/{code}/batches")]
+    return []
+
+
 @cache
 def environment() -> Environment:
     """The one Jinja environment (built on first use, not at import)."""
@@ -119,14 +128,20 @@ def base_context(request: Request, locale: str) -> dict[str, Any]:
     lang_urls = {
         code: relative_url(request.url.include_query_params(lang=code)) for code in i18n.LOCALES
     }
+    principal = getattr(request.state, "web_principal", None)  # set by web.auth
+    entries = [(f"nav.{key}", href) for key, href in NAV]
+    if principal is not None:
+        entries.extend(signed_in_nav(principal.kind.value, principal.code))
     nav = [
         {
-            "key": key,
+            "key": label.rsplit(".", 1)[-1],
+            "label": label,
             "href": href,
             "current": path == href or (href != "/" and path.startswith(href + "/")),
         }
-        for key, href in NAV
+        for label, href in entries
     ]
+    session = request.scope.get("session") or {}
     return {
         "request": request,
         "locale": locale,
@@ -136,6 +151,8 @@ def base_context(request: Request, locale: str) -> dict[str, Any]:
         "node_id": settings.node_id,
         "version": __version__,
         "nav": nav,
+        "principal": principal,
+        "signout_csrf": session.get("csrf", "") if principal is not None else "",
         "url": _url_helper(request),
         "static": _static_helper(request),
         "entity_type_label": _entity_type_helper(locale),

@@ -105,6 +105,47 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "push_subscription",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("institution_code", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("region_prefix", sa.String(length=6), nullable=True),
+        sa.Column("industry_sections", sa.JSON(), nullable=True),
+        sa.Column("categories", sa.JSON(), nullable=True),
+        sa.Column("delivery", sa.String(length=16), nullable=False),
+        sa.Column("file_format", sa.String(length=8), nullable=True),
+        sa.Column("webhook_url", sa.String(length=2000), nullable=True),
+        sa.Column("webhook_secret", sa.String(length=128), nullable=True),
+        sa.Column("cursor", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("paused_reason", sa.String(length=1000), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_push_subscription")),
+    )
+    with op.batch_alter_table("push_subscription", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_push_subscription_institution_code"), ["institution_code"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_push_subscription_status"), ["status"], unique=False)
+
+    op.create_table(
+        "report_issue",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("uscc", sa.String(length=18), nullable=False),
+        sa.Column("requester_kind", sa.String(length=16), nullable=False),
+        sa.Column("requester_code", sa.String(length=64), nullable=True),
+        sa.Column("purpose", sa.String(length=32), nullable=False),
+        sa.Column("format", sa.String(length=8), nullable=False),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("record_count", sa.Integer(), nullable=False),
+        sa.Column("schema_version", sa.String(length=8), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_issue")),
+    )
+    with op.batch_alter_table("report_issue", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_report_issue_issued_at"), ["issued_at"], unique=False)
+        batch_op.create_index("ix_report_issue_uscc_issued", ["uscc", "issued_at"], unique=False)
+
+    op.create_table(
         "batch_quality",
         sa.Column("batch_id", sa.String(length=32), nullable=False),
         sa.Column("rows", sa.Integer(), nullable=False),
@@ -154,10 +195,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("item_code", "record_key", "version", name="item_key_version"),
     )
     with op.batch_alter_table("credit_record", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_credit_record_batch_id"), ["batch_id"], unique=False)
-        batch_op.create_index(
-            "ix_credit_record_current", ["item_code", "record_key", "is_current"], unique=False
-        )
         batch_op.create_index("ix_credit_record_subject", ["uscc", "item_code"], unique=False)
 
     op.create_table(
@@ -172,18 +209,79 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("gram", "uscc", name=op.f("pk_entity_name_gram")),
     )
+    op.create_table(
+        "push_delivery",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("subscription_id", sa.String(length=32), nullable=False),
+        sa.Column("from_seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("to_seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("record_count", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.String(length=1000), nullable=True),
+        sa.Column("file_path", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["subscription_id"],
+            ["push_subscription.id"],
+            name=op.f("fk_push_delivery_subscription_id_push_subscription"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_push_delivery")),
+    )
+    with op.batch_alter_table("push_delivery", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_push_delivery_subscription_status", ["subscription_id", "status"], unique=False
+        )
+
+    op.create_table(
+        "report_issue_source",
+        sa.Column("report_id", sa.String(length=32), nullable=False),
+        sa.Column("item_code", sa.String(length=64), nullable=False),
+        sa.Column("provider_code", sa.String(length=64), nullable=False),
+        sa.Column("record_count", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["report_id"],
+            ["report_issue.id"],
+            name=op.f("fk_report_issue_source_report_id_report_issue"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("report_id", "item_code", name=op.f("pk_report_issue_source")),
+    )
+    with op.batch_alter_table("report_issue_source", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_report_issue_source_provider", ["provider_code", "item_code"], unique=False
+        )
 
 
 def downgrade() -> None:
 
+    with op.batch_alter_table("report_issue_source", schema=None) as batch_op:
+        batch_op.drop_index("ix_report_issue_source_provider")
+
+    op.drop_table("report_issue_source")
+    with op.batch_alter_table("push_delivery", schema=None) as batch_op:
+        batch_op.drop_index("ix_push_delivery_subscription_status")
+
+    op.drop_table("push_delivery")
     op.drop_table("entity_name_gram")
     with op.batch_alter_table("credit_record", schema=None) as batch_op:
         batch_op.drop_index("ix_credit_record_subject")
-        batch_op.drop_index("ix_credit_record_current")
-        batch_op.drop_index(batch_op.f("ix_credit_record_batch_id"))
 
     op.drop_table("credit_record")
     op.drop_table("batch_quality")
+    with op.batch_alter_table("report_issue", schema=None) as batch_op:
+        batch_op.drop_index("ix_report_issue_uscc_issued")
+        batch_op.drop_index(batch_op.f("ix_report_issue_issued_at"))
+
+    op.drop_table("report_issue")
+    with op.batch_alter_table("push_subscription", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_push_subscription_status"))
+        batch_op.drop_index(batch_op.f("ix_push_subscription_institution_code"))
+
+    op.drop_table("push_subscription")
     with op.batch_alter_table("market_entity", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_market_entity_size_class"))
         batch_op.drop_index(batch_op.f("ix_market_entity_region_code"))

@@ -1,0 +1,60 @@
+"""Fixtures for the signed-in pages: a small delivery package, API keys, a signed-in client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+from web_helpers import sign_in
+
+from rongxin.access import service as access_service
+from rongxin.access.schemas import PrincipalKind
+from rongxin.catalog import service as catalog_service
+from rongxin.catalog.schemas import Catalog
+from rongxin.synth import service as synth
+
+
+@pytest.fixture(scope="session")
+def web_catalog() -> Catalog:
+    return catalog_service.load_catalog()
+
+
+@pytest.fixture(scope="session")
+def web_package(tmp_path_factory: pytest.TempPathFactory, web_catalog: Catalog) -> Path:
+    """A small synthetic delivery package (40 entities, one month)."""
+    out = tmp_path_factory.mktemp("web-package")
+    synth.generate(web_catalog, enterprises=40, seed=5, out=out, months=1)
+    return out
+
+
+@pytest.fixture
+def secure_client(client: TestClient) -> TestClient:
+    """The client over https: outside development the session cookie is ``Secure``."""
+    client.base_url = "https://testserver"
+    client.cookies.clear()
+    return client
+
+
+@pytest.fixture
+def make_key(session: Session) -> Callable[..., str]:
+    """Create an API key and return its token: ``make_key("operator", "ops")``."""
+
+    def make(kind: str, code: str) -> str:
+        created = access_service.create_api_key(session, kind=PrincipalKind(kind), code=code)
+        return created.token
+
+    return make
+
+
+@pytest.fixture
+def signed_in(secure_client: TestClient, make_key: Callable[..., str]) -> Callable[..., TestClient]:
+    """Sign the client in as a new key of ``kind``/``code``."""
+
+    def login(kind: str, code: str) -> TestClient:
+        sign_in(secure_client, make_key(kind, code))
+        return secure_client
+
+    return login
