@@ -5,54 +5,73 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 DEMO_DB ?= var/demo.db
 DEMO_N ?= 10000
 DEMO_DIR := var/demo-synth
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install demo serve test test-sqlite test-pg lint fmt docs bench clean
+.PHONY: install install-dev demo serve test test-sqlite test-pg lint fmt docs bench clean
 
+## install: the platform's runtime dependencies only (what `make demo` needs)
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e .
 	@touch $(STAMP)
 
-## demo: install, load $(DEMO_N) synthetic entities into SQLite and serve http://127.0.0.1:8000
+## install-dev: plus the test, lint and browser-test tools
+install-dev: $(DEV_STAMP)
+
+$(DEV_STAMP): $(STAMP)
+	@scripts/system-deps.sh test
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(DEV_STAMP)
+
+## demo: install, load $(DEMO_N) synthetic entities (every catalog item) into SQLite, serve :8000
 demo: install
+	@scripts/system-deps.sh runtime
 	@mkdir -p var
 	RONGXIN_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/rongxin db upgrade
 	@test -f $(DEMO_DIR)/manifest.json || $(BIN)/rongxin synth --enterprises $(DEMO_N) --seed 7 --out $(DEMO_DIR)
-	RONGXIN_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/rongxin entities import \
-		--registration $(DEMO_DIR)/samr/registration.csv --annual-report $(DEMO_DIR)/gsxt/annual_report.csv
+	RONGXIN_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/rongxin ingest --manifest $(DEMO_DIR)/manifest.json
+	@test -f var/demo-operator-key.json || RONGXIN_DATABASE_URL=sqlite:///$(DEMO_DB) \
+		$(BIN)/rongxin access key create --kind operator --code demo-operator --label "make demo" \
+		> var/demo-operator-key.json
+	@echo "Sign in at http://127.0.0.1:8000/signin with the operator key in var/demo-operator-key.json"
 	RONGXIN_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/rongxin serve
 
 ## test: lint, then the whole suite on SQLite and on PostgreSQL ($(PG_URL))
-test: install lint test-sqlite test-pg
+test: install-dev lint test-sqlite test-pg
 
-test-sqlite: install
+test-sqlite: install-dev
 	$(BIN)/pytest --cov --cov-report=term -q
 
-test-pg: install
+test-pg: install-dev
 	RONGXIN_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m rongxin.docs_gen --check
 
-fmt: install
+fmt: install-dev
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
 
-docs: install
+docs: install-dev
 	$(BIN)/python -m rongxin.docs_gen
 
-bench: install
+## bench: every benchmark (minutes to an hour; see docs/benchmarks.md for the sizes recorded)
+bench: install-dev
 	$(BIN)/python benchmarks/bench_synth.py
+	$(BIN)/python benchmarks/bench_ingest.py --file var/bench/large/power_grid/electricity.csv \
+		--rows 5000000 --database-url sqlite:///var/bench/ingest.db
+	$(BIN)/python benchmarks/bench_reports.py --entities 1000000 \
+		--database-url sqlite:///var/bench/reports.db
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -172,6 +173,53 @@ def run_load(
     }
 
 
+WRK_SCRIPT = """
+local paths = {}
+for line in io.lines(os.getenv("RONGXIN_BENCH_PATHS")) do paths[#paths + 1] = line end
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i % #paths) + 1])
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %.3f %.3f %.3f %d\\n", summary.requests,
+    summary.duration, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    latency.mean / 1000, summary.errors.status + summary.errors.connect + summary.errors.read
+    + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def run_wrk(
+    base: str, paths: list[str], headers: dict[str, str], connections: int, seconds: int,
+    work: Path,
+) -> dict[str, Any]:  # fmt: skip
+    """Drive the server with wrk (2 threads) for ``seconds``; latency from wrk's histogram."""
+    script, path_file = work / "bench_reports.lua", work / "bench_reports.paths"
+    script.write_text(WRK_SCRIPT, encoding="utf-8")
+    path_file.write_text("\n".join(paths) + "\n", encoding="utf-8")
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script), "--latency"]
+    for name, value in headers.items():
+        cmd += ["-H", f"{name}: {value}"]
+    out = subprocess.run(
+        [*cmd, base], capture_output=True, text=True, check=True,
+        env={**os.environ, "RONGXIN_BENCH_PATHS": str(path_file)},
+    ).stdout  # fmt: skip
+    line = next(x for x in out.splitlines() if x.startswith("RESULT"))
+    requests, duration_us, p50, p99, mean, errors = line.split()[1:]
+    secs = int(duration_us) / 1e6
+    return {
+        "requests": int(requests),
+        "errors": int(errors),
+        "seconds": round(secs, 2),
+        "per_second": round(int(requests) / secs, 1),
+        "p50_ms": float(p50),
+        "p99_ms": float(p99),
+        "mean_ms": float(mean),
+        "client": "wrk",
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", default=None)
@@ -180,6 +228,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--work", type=Path, default=Path("var/bench"))
+    parser.add_argument("--seconds", type=int, default=20, help="wrk run length per target")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     url = args.database_url or f"sqlite:///{(args.work / f'reports-{args.entities}.db').resolve()}"
@@ -197,8 +246,16 @@ def main() -> None:
     try:
         run_load(base, report_paths[:200], headers, args.concurrency)  # warm-up
         run_load(base, health_paths[:200], headers, args.concurrency)
-        reports = run_load(base, report_paths, headers, args.concurrency)
-        health = run_load(base, health_paths, headers, args.concurrency)
+        if shutil.which("wrk"):
+            reports = run_wrk(
+                base, report_paths, headers, args.concurrency, args.seconds, args.work
+            )
+            health = run_wrk(
+                base, health_paths[:1], headers, args.concurrency, args.seconds, args.work
+            )
+        else:
+            reports = run_load(base, report_paths, headers, args.concurrency)
+            health = run_load(base, health_paths, headers, args.concurrency)
     finally:
         server.terminate()
         server.wait(timeout=30)

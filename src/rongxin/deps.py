@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from rongxin.catalog.schemas import Catalog
 from rongxin.config import Settings
+from rongxin.db.session import session_scope
 
 
 def get_settings(request: Request) -> Settings:
@@ -19,15 +20,8 @@ def get_settings(request: Request) -> Settings:
 
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: the edge commits once (STYLE.md rule 4)."""
-    session: Session = request.app.state.session_factory()
-    try:
+    with session_scope(request.app.state.session_factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def get_catalog(request: Request) -> Catalog:

@@ -88,8 +88,8 @@ def get_report(
         node_id=settings.node_id,
         format=format,
     )
-    if format is ReportFormat.json:
-        return report
+    if format is ReportFormat.json:  # serialised once, straight from the model
+        return Response(report.model_dump_json(), media_type="application/json")
     locale = i18n.negotiate(request, default=settings.default_locale).locale
     name = rendering.filename(report, format)
     if format is ReportFormat.html:

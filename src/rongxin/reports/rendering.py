@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from rongxin.errors import ServiceUnavailable
 from rongxin.reports.schemas import CreditReport, ReportFormat
 from rongxin.web import i18n
 from rongxin.web.rendering import environment
@@ -36,7 +37,14 @@ def render_html(report: CreditReport, locale: str = i18n.DEFAULT_LOCALE) -> str:
 
 def render_pdf(report: CreditReport, locale: str = i18n.DEFAULT_LOCALE) -> bytes:
     """The report as a PDF (A4), drawn from :func:`render_html`."""
-    from weasyprint import HTML  # type: ignore[import-untyped]  # slow to import: only here
+    try:
+        from weasyprint import HTML  # type: ignore[import-untyped]  # slow to import: only here
+    except OSError as exc:  # Pango/HarfBuzz missing: WeasyPrint loads them when imported
+        raise ServiceUnavailable(
+            "PDF reports need the Pango and HarfBuzz libraries and a CJK font: run "
+            "`scripts/system-deps.sh runtime` as root (Debian), then restart. "
+            f"({exc.__class__.__name__}: {str(exc).splitlines()[0][:200]})"
+        ) from exc
 
     pdf: bytes = HTML(string=render_html(report, locale)).write_pdf()
     return pdf
