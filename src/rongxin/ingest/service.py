@@ -131,10 +131,8 @@ def ingest_file(
     session.add(batch)
 
     if delivery.expected_sha256 and delivery.expected_sha256 != checksum:
-        problems = Problems()
-        problems.items.append(_file_problem(delivery, "checksum does not match the manifest"))
-        problems.count = 1
-        return _reject(session, batch, problems)
+        problem = _file_problem(delivery, "checksum does not match the manifest")
+        return _reject(session, batch, Problems.of(problem))
 
     earlier = session.scalars(
         select(IngestBatch)
@@ -158,10 +156,7 @@ def ingest_file(
     try:
         table = read_table(delivery.path, encoding=delivery.encoding)
     except FileRejected as exc:
-        problems = Problems()
-        problems.items.append(_file_problem(delivery, exc.message))
-        problems.count = 1
-        return _reject(session, batch, problems)
+        return _reject(session, batch, Problems.of(_file_problem(delivery, exc.message)))
     batch.row_count = table.frame.height
     progress("validate", 0, batch.row_count)
     typed, problems = validate_table(table, item, allow_list=allow_list)

@@ -54,6 +54,11 @@ class Problems:
     count: int = 0
     rows: pl.Series | None = None  # True for every data row with at least one problem
 
+    @classmethod
+    def of(cls, problem: Problem) -> Problems:
+        """One problem that concerns the whole file (unreadable, wrong checksum …)."""
+        return cls([problem], 1)
+
     def extend(self, other: Problems) -> None:
         self.items.extend(other.items)
         self.count += other.count
