@@ -98,3 +98,28 @@ def test_unknown_page_is_an_html_404_but_the_api_keeps_json(client: TestClient) 
     api = client.get("/api/v1/no/such/route")
     assert api.status_code == 404
     assert api.json()["error"] == "http_error"
+
+
+def test_sqlite_busy_is_a_503_with_retry_after(settings: Settings) -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from rongxin.app import create_app
+
+    app = create_app(settings)
+
+    @app.get("/busy")
+    def busy() -> None:
+        raise OperationalError("INSERT …", {}, sqlite3.OperationalError("database is locked"))
+
+    @app.get("/broken")
+    def broken() -> None:
+        raise OperationalError("SELECT …", {}, sqlite3.OperationalError("no such table: x"))
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        resp = c.get("/busy")
+        assert resp.status_code == 503
+        assert resp.headers["retry-after"] == "1"
+        assert resp.json()["error"] == "database_busy"
+        assert c.get("/broken").status_code == 500  # other database errors stay bugs

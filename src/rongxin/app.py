@@ -12,13 +12,14 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rongxin import __version__
 from rongxin.api import api_router
 from rongxin.catalog import service as catalog_service
 from rongxin.config import Settings
-from rongxin.db.session import build_engine, check_connection, session_factory
+from rongxin.db.session import build_engine, check_connection, is_sqlite_busy, session_factory
 from rongxin.errors import RongxinError, ServiceUnavailable
 from rongxin.logging import configure_logging, get_logger
 from rongxin.web import STATIC_DIR
@@ -64,6 +65,20 @@ def create_app(settings: Settings) -> FastAPI:
             return page_not_found(request)
         return JSONResponse(
             {"error": "http_error", "message": str(exc.detail)}, status_code=exc.status_code
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _database_busy(_request: Request, exc: OperationalError) -> JSONResponse:
+        """SQLite allows one writer: a transaction that read an older snapshot and then writes
+        can be refused ("database is locked") under concurrent writes. That is load, not a
+        bug: answer 503 with Retry-After so the client retries. Anything else re-raises."""
+        if not is_sqlite_busy(exc):
+            raise exc
+        log.warning("database_busy")
+        return JSONResponse(
+            {"error": "database_busy", "message": "the embedded database is busy; retry shortly"},
+            status_code=503,
+            headers={"Retry-After": "1"},
         )
 
     @app.exception_handler(RequestValidationError)

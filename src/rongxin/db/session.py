@@ -65,6 +65,12 @@ def check_connection(engine: Engine) -> None:
         ) from exc
 
 
+def is_sqlite_busy(exc: OperationalError) -> bool:
+    """SQLite refused a write because another connection holds or just committed the write
+    lock (``SQLITE_BUSY``/``SQLITE_BUSY_SNAPSHOT``, reported as "database is locked")."""
+    return "database is locked" in str(exc.orig)
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
