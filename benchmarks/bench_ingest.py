@@ -27,7 +27,7 @@ from rongxin.config import Settings
 from rongxin.db import migrate
 from rongxin.db.models import metadata
 from rongxin.db.session import build_engine, session_factory, session_scope
-from rongxin.ingest.service import Delivery, _stage_frame, ingest_file
+from rongxin.ingest.service import Delivery, _stage_frame, ingest_file, with_content_hash
 from rongxin.ingest.validation import read_table, validate_table
 
 
@@ -94,7 +94,7 @@ def main() -> None:
     # an unindexed table.
     table = read_table(data)
     typed, _ = validate_table(table, item)
-    stage = _stage_frame(item, typed, table.frame)
+    stage = with_content_hash(_stage_frame(item, typed, table.frame))
     tuples = stage.select(
         "record_key", "uscc", "payload", "content_hash",
         pl.col("event_date").cast(pl.String), "provider_record_id",

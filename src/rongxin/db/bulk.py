@@ -1,15 +1,26 @@
-"""Bulk writes through each engine's fast path: COPY on PostgreSQL, executemany elsewhere."""
+"""Bulk writes through each engine's fast path: COPY on PostgreSQL, executemany elsewhere.
+
+Rows are prepared slice by slice in a producer thread (an optional per-slice transform, then
+the DB-API tuples or the COPY text) while the calling thread writes the previous slice: the
+database works without the GIL, so preparation and writing overlap on two cores. Memory stays
+bounded: at most two prepared slices wait in the queue.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import polars as pl
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 BATCH_SIZE = 10_000
+SLICE_ROWS = 50_000
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+Prepare = Callable[[pl.DataFrame], pl.DataFrame]
 
 
 def _quiet(_stage: str, _done: int, _total: int) -> None:
@@ -20,48 +31,85 @@ def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def _prepared(
+    frame: pl.DataFrame, prepare: Prepare | None, encode: Callable[[pl.DataFrame], Any]
+) -> Iterator[tuple[int, Any]]:
+    """(rows, encoded slice) for every slice, made in a producer thread; errors re-raised."""
+    done = object()
+    slots: queue.Queue[Any] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for part in frame.iter_slices(SLICE_ROWS):
+                if stop.is_set():  # the consumer gave up (its write failed)
+                    break
+                ready = prepare(part) if prepare is not None else part
+                slots.put((ready.height, encode(ready)))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            slots.put(exc)
+        slots.put(done)
+
+    worker = threading.Thread(target=produce, name="bulk-prepare", daemon=True)
+    worker.start()
+    try:
+        while (item := slots.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                slots.get_nowait()
+            except queue.Empty:
+                worker.join(timeout=0.05)
+
+
 def bulk_insert(
     session: Session,
     table: Table | str,
     frame: pl.DataFrame,
     progress: Progress = _quiet,
     stage: str = "insert",
+    prepare: Prepare | None = None,
 ) -> None:
-    """Insert every row of ``frame`` (its columns named as the table's) inside the session's
-    transaction. ``table`` may be a name only (for temporary staging tables)."""
+    """Insert every row of ``frame`` inside the session's transaction. ``table`` may be a name
+    only (staging tables); ``prepare`` transforms each slice first (its output columns must be
+    the table's)."""
     total = frame.height
     name = table if isinstance(table, str) else table.name
+    columns = (prepare(frame.head(0)) if prepare is not None else frame).columns
+    done = 0
     if is_postgresql(session):
         from psycopg import sql
 
         statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
-            sql.Identifier(name), sql.SQL(", ").join(map(sql.Identifier, frame.columns))
+            sql.Identifier(name), sql.SQL(", ").join(map(sql.Identifier, columns))
         )
         driver = session.connection().connection.driver_connection
         if driver is None:  # pragma: no cover - a live connection always has one
             raise RuntimeError("no database connection for COPY")
-        done = 0
+
+        def as_csv(part: pl.DataFrame) -> str:
+            return part.write_csv(include_header=False, datetime_format="%Y-%m-%dT%H:%M:%S%.f%:z")
+
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for batch in frame.iter_slices(BATCH_SIZE * 10):
-                copy.write(
-                    batch.write_csv(include_header=False, datetime_format="%Y-%m-%dT%H:%M:%S%.f%:z")
-                )
-                done += batch.height
+            for rows, text in _prepared(frame, prepare, as_csv):
+                copy.write(text)
+                done += rows
                 progress(stage, done, total)
         return
-    if isinstance(table, str):
+    if isinstance(table, str) or prepare is not None:
         # The DB-API's own executemany with positional tuples: the fastest path SQLite has.
-        columns = ", ".join(frame.columns)
-        marks = ", ".join("?" for _ in frame.columns)
+        marks = ", ".join("?" for _ in columns)
+        sql_text = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
         raw = session.connection().exec_driver_sql
-        sql_text = f"INSERT INTO {name} ({columns}) VALUES ({marks})"  # noqa: S608 - names are ours
-        done = 0
-        for batch in frame.iter_slices(BATCH_SIZE * 5):
-            raw(sql_text, batch.rows())
-            done += batch.height
+        for rows, tuples in _prepared(frame, prepare, lambda part: part.rows()):
+            raw(sql_text, tuples)
+            done += rows
             progress(stage, done, total)
         return
-    done = 0
     for batch in frame.iter_slices(BATCH_SIZE):
         session.execute(insert(table), batch.to_dicts())
         done += batch.height

@@ -234,10 +234,11 @@ def _reject(
 
 
 def _stage_frame(item: Item, typed: pl.DataFrame, raw: pl.DataFrame) -> pl.DataFrame:
-    """record_key, uscc, payload (canonical JSON), content_hash, event_date, provider_record_id.
+    """record_key, uscc, payload (canonical JSON), event_date, provider_record_id.
 
     The payload holds every catalog field in catalog order (absent values as null), so the
-    same content always gives the same text and hash.
+    same content always gives the same text and hash (:func:`with_content_hash`, computed slice
+    by slice while the previous slice is written).
     """
     names = [f.name for f in item.fields]
     frame = typed.select(
@@ -248,7 +249,6 @@ def _stage_frame(item: Item, typed: pl.DataFrame, raw: pl.DataFrame) -> pl.DataF
         pl.col("uscc"),
         pl.struct(names).struct.json_encode().alias("payload"),
     )
-    hashes = [hashlib.blake2b(p.encode(), digest_size=16).hexdigest() for p in frame["payload"]]
     dates = quality.event_dates(typed, item)
     record_ids = (
         raw[RECORD_ID_COLUMN].str.slice(0, 128)
@@ -256,12 +256,18 @@ def _stage_frame(item: Item, typed: pl.DataFrame, raw: pl.DataFrame) -> pl.DataF
         else pl.Series([None] * raw.height, dtype=pl.String)
     )
     return frame.with_columns(
-        pl.Series("content_hash", hashes, dtype=pl.String),
         (dates if dates is not None else pl.Series([None] * typed.height, dtype=pl.Date)).alias(
             "event_date"
         ),
         record_ids.alias("provider_record_id"),
     )
+
+
+def with_content_hash(part: pl.DataFrame) -> pl.DataFrame:
+    """Add ``content_hash``: BLAKE2b-128 of the canonical payload (stable across versions of
+    every library, unlike a dataframe hash)."""
+    hashes = [hashlib.blake2b(p.encode(), digest_size=16).hexdigest() for p in part["payload"]]
+    return part.with_columns(pl.Series("content_hash", hashes, dtype=pl.String))
 
 
 # ---- writing -----------------------------------------------------------------------------------
@@ -292,31 +298,28 @@ def _insert_fresh(
     """First delivery of an item: every row is version 1; write straight into the table."""
     # Key order: both indexes (item+key+version, uscc+item) then grow at their right edge
     # instead of at random pages, which keeps big loads out of random I/O.
+    pg = is_postgresql(session)
+    received: object = batch.received_at
+    if not pg:  # SQLite stores what SQLAlchemy's types would: ISO text, 0/1
+        received = batch.received_at.strftime("%Y-%m-%d %H:%M:%S.%f")
     rows = stage.sort("record_key").select(
         pl.lit(item.code).alias("item_code"),
         "uscc",
         "record_key",
         pl.lit(1).alias("version"),
-        pl.lit(True).alias("is_current"),
+        pl.lit(True if pg else 1).alias("is_current"),
         "payload",
-        "content_hash",
-        "event_date",
+        "event_date" if pg else pl.col("event_date").cast(pl.String),
         pl.lit("published").alias("status"),
         pl.lit(batch.provider_code).alias("provider_code"),
         pl.lit(batch.id).alias("batch_id"),
         "provider_record_id",
         pl.lit(batch.origin_node).alias("origin_node"),
-        pl.lit(batch.received_at).alias("received_at"),
+        pl.lit(received).alias("received_at"),
     )
-    if is_postgresql(session):
-        bulk_insert(session, CreditRecord.__tablename__, rows, progress, "write records")
-    else:
-        rows = rows.with_columns(
-            pl.col("event_date").cast(pl.String),
-            pl.col("received_at").dt.strftime("%Y-%m-%d %H:%M:%S.%6f"),
-            pl.col("is_current").cast(pl.Int8),
-        )
-        bulk_insert(session, CreditRecord.__tablename__, rows, progress, "write records")
+    bulk_insert(
+        session, CreditRecord.__tablename__, rows, progress, "write records", with_content_hash
+    )
 
 
 # The staged path's SQL. Names are constants; every value is a bound parameter.
@@ -370,7 +373,7 @@ def _insert_staged(
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
     conn.exec_driver_sql(_CREATE_STAGE)
     staged = stage if pg else stage.with_columns(pl.col("event_date").cast(pl.String))
-    bulk_insert(session, STAGE, staged, progress, "stage")
+    bulk_insert(session, STAGE, staged, progress, "stage", with_content_hash)
     if pg:  # autovacuum never analyzes temporary tables: give the planner their size
         conn.exec_driver_sql("ANALYZE ingest_stage")
     params = {"item": item.code}
