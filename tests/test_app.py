@@ -123,3 +123,11 @@ def test_sqlite_busy_is_a_503_with_retry_after(settings: Settings) -> None:
         assert resp.headers["retry-after"] == "1"
         assert resp.json()["error"] == "database_busy"
         assert c.get("/broken").status_code == 500  # other database errors stay bugs
+
+
+def test_request_ids_are_echoed_only_when_safe(client: TestClient) -> None:
+    kept = client.get("/healthz", headers={"X-Request-ID": "abc-123.x_y"})
+    assert kept.headers["x-request-id"] == "abc-123.x_y"
+    replaced = client.get("/healthz", headers={"X-Request-ID": "evil\r\ninjected: 1" * 3})
+    assert replaced.headers["x-request-id"] != "evil"
+    assert len(replaced.headers["x-request-id"]) == 32

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -25,8 +25,8 @@ def get_principal(
     return service.authenticate(session, token=credentials.credentials)
 
 
-def _require(*kinds: PrincipalKind) -> Callable[[Principal], Principal]:
-    def dependency(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+def _require(*kinds: PrincipalKind) -> Callable[[Principal], Awaitable[Principal]]:
+    async def dependency(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         if principal.kind not in kinds:
             allowed = " or ".join(k.value for k in kinds)
             raise Forbidden(f"this endpoint is for {allowed} credentials")
