@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from rongxin.config import Settings
 from rongxin.errors import ServiceUnavailable
@@ -71,8 +72,35 @@ def is_sqlite_busy(exc: OperationalError) -> bool:
     return "database is locked" in str(exc.orig)
 
 
+# SQLite admits one writer; a waiting writer sleeps in SQLite's busy handler (1 ms … 100 ms
+# steps), so under concurrent requests the waits, not the writes, make the latency. Within one
+# process, sessions queue for the write lock on this mutex instead: taken at a session's first
+# flush, released when its transaction ends. Other processes still meet SQLite's own lock.
+_SQLITE_WRITER = threading.Lock()
+_HOLDS_WRITER = "rongxin_sqlite_writer"
+WRITER_WAIT_SECONDS = 10.0
+
+
+def _take_writer(session: Session, _context: object, _instances: object) -> None:
+    if not session.info.get(_HOLDS_WRITER) and _SQLITE_WRITER.acquire(timeout=WRITER_WAIT_SECONDS):
+        session.info[_HOLDS_WRITER] = True
+
+
+def _release_writer(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None and session.info.pop(_HOLDS_WRITER, False):
+        _SQLITE_WRITER.release()
+
+
+def holds_sqlite_writer(session: Session) -> bool:
+    return bool(session.info.get(_HOLDS_WRITER))
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    if engine.dialect.name == "sqlite":
+        event.listen(factory, "before_flush", _take_writer)
+        event.listen(factory, "after_transaction_end", _release_writer)
+    return factory
 
 
 @contextmanager
