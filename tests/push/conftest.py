@@ -6,13 +6,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -20,11 +18,6 @@ import pytest
 
 from rongxin.catalog import service as catalog_service
 from rongxin.catalog.schemas import Catalog
-
-_TESTS = Path(__file__).resolve().parents[1]
-for _folder in ("records", "entities"):
-    if str(_TESTS / _folder) not in sys.path:
-        sys.path.insert(0, str(_TESTS / _folder))
 
 T0 = datetime(2026, 1, 6, 8, 0, tzinfo=UTC)
 

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
+from report_factories import Seeded, seed_report_data
 from sqlalchemy.orm import Session
 
 from rongxin.access import service as access_service
 from rongxin.access.schemas import PrincipalKind
 from rongxin.catalog import service as catalog_service
 from rongxin.catalog.schemas import Catalog
-
-_TESTS = Path(__file__).resolve().parents[1]
-for _folder in ("records", "entities"):
-    if str(_TESTS / _folder) not in sys.path:
-        sys.path.insert(0, str(_TESTS / _folder))
-
-from report_factories import Seeded, seed_report_data  # noqa: E402
 
 
 @pytest.fixture

@@ -6,13 +6,13 @@ import re
 from datetime import date
 from typing import Any
 
+import entity_factories
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from rongxin.entities import search as entities_search
 from rongxin.entities import uscc as uscc_rules
-from rongxin.entities.models import EntityNameGram, MarketEntity
+from rongxin.entities.models import MarketEntity
 from rongxin.web import i18n
 
 
@@ -24,33 +24,23 @@ def make_uscc(body: str, *, region: str = "350102", prefix: str = "91") -> str:
 
 
 def create_entity(session: Session, **overrides: Any) -> MarketEntity:
+    """The shared entity factory with this module's entity (a Fuzhou tea company)."""
     values: dict[str, Any] = {
         "uscc": make_uscc("MA2Y3K4B"),
         "name": "福州闽江茶业有限公司",
-        "entity_type": "enterprise",
         "region_code": "350102",
         "industry_code": "1530",
         "industry_section": "C",
         "legal_rep_name": "林晓明",
         "registered_capital": 1234.56,
         "establish_date": date(2015, 3, 8),
-        "status": "存续",
         "size_class": "small",
         "employees": 48,
         "revenue": 3560.0,
         "total_assets": 2100.5,
         "annual_report_year": 2025,
-        "origin_node": "test-node",
     }
-    values.update(overrides)
-    entity = MarketEntity(**values)
-    session.add(entity)
-    session.flush()
-    session.add_all(
-        EntityNameGram(gram=g, uscc=entity.uscc) for g in entities_search.name_grams(entity.name)
-    )
-    session.flush()
-    return entity
+    return entity_factories.create_entity(session, **{**values, **overrides})
 
 
 @pytest.fixture

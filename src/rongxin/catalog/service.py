@@ -96,19 +96,9 @@ def get_item(catalog: Catalog, code: str) -> Item:
 
 
 def summarize(item: Item) -> ItemSummary:
-    return ItemSummary(
-        code=item.code,
-        name=item.name,
-        name_en=item.name_en,
-        category=item.category,
-        provider=item.provider,
-        sharing_mode=item.sharing_mode,
-        authorization_required=item.authorization_required,
-        level=int(item.level),
-        sharing=item.sharing,
-        disclosure=item.disclosure,
-        update_frequency=item.update_frequency,
-        field_count=len(item.fields),
+    """The item's attributes without its fields (lists)."""
+    return ItemSummary.model_validate(
+        {**item.model_dump(exclude={"fields"}), "field_count": len(item.fields)}
     )
 
 

@@ -18,7 +18,7 @@ from rongxin.entities.models import EntityNameGram, MarketEntity
 from rongxin.entities.schemas import (
     EntityPage,
 )
-from rongxin.entities.service import _to_summary
+from rongxin.entities.service import to_summary
 from rongxin.errors import InvalidInput
 
 RARE_GRAM_CAP = 5_000  # a bigram in more names than this is "common": not worth intersecting
@@ -133,4 +133,4 @@ def search_entities(
     page = session.scalars(
         stmt.order_by(MarketEntity.name, MarketEntity.uscc).limit(limit).offset(offset)
     ).all()
-    return EntityPage(items=[_to_summary(e) for e in page], total=total, limit=limit, offset=offset)
+    return EntityPage(items=[to_summary(e) for e in page], total=total, limit=limit, offset=offset)

@@ -98,7 +98,8 @@ def _to_read(entity: MarketEntity) -> EntityRead:
     )
 
 
-def _to_summary(entity: MarketEntity) -> EntitySummary:
+def to_summary(entity: MarketEntity) -> EntitySummary:
+    """The list view of one entity (search results)."""
     return EntitySummary.model_validate(_to_read(entity).model_dump())
 
 
