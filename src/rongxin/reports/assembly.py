@@ -68,6 +68,7 @@ ALLOWED_PURPOSES: Final[dict[RequesterKind, frozenset[ReportPurpose]]] = {
     RequesterKind.regulator: frozenset({ReportPurpose.supervision}),
     RequesterKind.anonymous: frozenset({ReportPurpose.public_inquiry}),
     RequesterKind.provider: frozenset(),
+    RequesterKind.enterprise: frozenset({ReportPurpose.self_query}),
 }
 
 

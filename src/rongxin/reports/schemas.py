@@ -17,6 +17,8 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rongxin.access.schemas import PURPOSE_NAMES as PURPOSE_NAMES
+from rongxin.access.schemas import Purpose
 from rongxin.records.schemas import RecordStatus
 
 SCHEMA_VERSION: Final = "1.0"
@@ -26,25 +28,8 @@ CHINA_TZ: Final = timezone(timedelta(hours=8), "CST")  # dates in the report are
 FieldValue = str | int | float | bool | None
 
 
-class ReportPurpose(StrEnum):
-    """Why a report is issued (purpose limitation, Z2); logged with every issuance."""
-
-    pre_loan = "pre_loan"  # 贷前审查
-    in_loan = "in_loan"  # 贷中审批
-    post_loan = "post_loan"  # 贷后管理
-    self_query = "self_query"  # 信息主体自查
-    public_inquiry = "public_inquiry"  # 公开查询
-    supervision = "supervision"  # 监管统计
-
-
-PURPOSE_NAMES: Final[dict[ReportPurpose, tuple[str, str]]] = {
-    ReportPurpose.pre_loan: ("贷前审查", "Pre-loan review"),
-    ReportPurpose.in_loan: ("贷中审批", "Loan approval"),
-    ReportPurpose.post_loan: ("贷后管理", "Post-loan management"),
-    ReportPurpose.self_query: ("信息主体自查", "Self-query by the information subject"),
-    ReportPurpose.public_inquiry: ("公开查询", "Public inquiry"),
-    ReportPurpose.supervision: ("监管统计", "Supervision and statistics"),
-}
+#: why a report is issued (purpose limitation, Z2); logged with every issuance
+ReportPurpose = Purpose
 
 
 class ReportFormat(StrEnum):
@@ -60,6 +45,7 @@ class RequesterKind(StrEnum):
     operator = "operator"
     regulator = "regulator"
     provider = "provider"
+    enterprise = "enterprise"
     anonymous = "anonymous"
 
 
