@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from app_support import use_test_session
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from rongxin.app import create_app
@@ -20,7 +22,6 @@ from rongxin.config import Environment, Settings
 from rongxin.db import migrate
 from rongxin.db.models import metadata
 from rongxin.db.session import build_engine
-from rongxin.deps import get_session
 
 
 @pytest.fixture(scope="session")
@@ -41,9 +42,26 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
     )
 
 
+def _sqlite_savepoints(engine: Engine) -> None:
+    """SQLAlchemy's recipe for SAVEPOINT on pysqlite: the driver begins transactions lazily
+    (before the first write), so a test session's savepoint could commit the outer transaction
+    when a request commits. With explicit BEGIN, a commit inside a test releases only its
+    savepoint and everything is still rolled back after the test."""
+
+    @event.listens_for(engine, "connect")
+    def _manual(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
 @pytest.fixture(scope="session")
 def engine(settings: Settings) -> Iterator[Engine]:
     engine = build_engine(settings)
+    if engine.dialect.name == "sqlite":
+        _sqlite_savepoints(engine)
     metadata.drop_all(engine)
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
@@ -71,12 +89,7 @@ def session(engine: Engine) -> Iterator[Session]:
 @pytest.fixture
 def client(settings: Settings, session: Session) -> Iterator[TestClient]:
     app = create_app(settings)
-
-    def _session() -> Iterator[Session]:
-        yield session
-        session.flush()
-
-    app.dependency_overrides[get_session] = _session
+    use_test_session(app, session)
     with TestClient(app) as c:
         yield c
 

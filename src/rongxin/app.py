@@ -17,12 +17,17 @@ from rongxin.access_log import AccessLogMiddleware
 from rongxin.api import api_router
 from rongxin.catalog import service as catalog_service
 from rongxin.config import Settings
+from rongxin.db.group_commit import GroupCommitWriter
 from rongxin.db.session import build_engine, check_connection, is_sqlite_busy, session_factory
 from rongxin.errors import RongxinError, ServiceUnavailable
 from rongxin.logging import configure_logging, get_logger
+from rongxin.providers import client as providers_client
 from rongxin.web import STATIC_DIR
 from rongxin.web import auth as web_auth
 from rongxin.web.pages import page_not_found, web_router
+from rongxin.web.pages_consent import consent_router
+from rongxin.web.pages_consent_requests import consent_requests_router
+from rongxin.web.pages_institutions import institutions_router
 from rongxin.web.pages_providers import providers_router
 
 log = get_logger(__name__)
@@ -36,8 +41,15 @@ def create_app(settings: Settings) -> FastAPI:
         engine = build_engine(settings)
         app.state.engine = engine
         app.state.session_factory = session_factory(engine)
+        app.state.group_commit = GroupCommitWriter(app.state.session_factory)
+        app.state.group_commit.start()
+        app.state.provider_client = providers_client.build_client(
+            settings.provider_endpoints_path, catalog=app.state.catalog
+        )
         log.info("startup", node_id=settings.node_id, node_level=settings.node_level.value)
         yield
+        app.state.group_commit.stop()  # drains queued writes before the engine goes
+        app.state.provider_client.close()
         engine.dispose()
 
     app = FastAPI(
@@ -108,6 +120,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(web_router, dependencies=signed_in)
     app.include_router(web_auth.auth_router, dependencies=signed_in)
     app.include_router(providers_router, dependencies=signed_in)
+    app.include_router(consent_router, dependencies=signed_in)
+    app.include_router(consent_requests_router, dependencies=signed_in)
+    app.include_router(institutions_router, dependencies=signed_in)
     web_auth.install(app, settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

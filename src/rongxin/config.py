@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     default_locale: str = Field(
         "zh-CN", pattern=r"^(zh-CN|en)$", description="UI language when none is chosen."
     )
+    security_controls_path: Path | None = Field(
+        None,
+        description="A security-control file that replaces the shipped institution controls.",
+    )
     push_batch_size: int = Field(
         10_000, ge=1, le=1_000_000, description="Most records in one batch-push delivery (V3)."
     )
@@ -83,6 +87,46 @@ class Settings(BaseSettings):
         ge=1,
         le=100,
         description="Attempts (webhook POST, file write) before a push delivery fails (V3).",
+    )
+
+    login_max_failures: int = Field(
+        5,
+        ge=1,
+        le=100,
+        description="Failed sign-ins (or real-name checks) in a row before a lockout.",
+    )
+    login_lockout_minutes: int = Field(
+        15, ge=1, le=24 * 60, description="How long a lockout lasts, in minutes."
+    )
+    access_token_minutes: int = Field(
+        15,
+        ge=1,
+        le=24 * 60,
+        description="Lifetime of OAuth2 client-credentials access tokens, in minutes.",
+    )
+
+    provider_endpoints_path: Path | None = Field(
+        None,
+        description="YAML file: provider code → base URL, secret file and timeout of the "
+        "provider services called for interface items and verification (M2, M3).",
+    )
+
+    audit_checkpoint_every: int = Field(
+        1000,
+        ge=1,
+        le=1_000_000,
+        description="Sign an audit-log checkpoint after this many new entries (Z3).",
+    )
+
+    consent_purposes_path: Path | None = Field(
+        None,
+        description="A purpose-template file that replaces the shipped consent_purposes.yaml "
+        "(caps on what an enterprise authorization may ask for).",
+    )
+    consent_notice_dir: Path | None = Field(
+        None,
+        description="A directory of risk_notice_<version>.md files that replaces the shipped "
+        "risk notice shown before an enterprise authorizes.",
     )
 
     @model_validator(mode="after")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from rongxin.catalog.schemas import Catalog
 from rongxin.config import Settings
+from rongxin.db.group_commit import GroupCommitWriter
 from rongxin.db.session import session_scope
 
 
@@ -32,6 +33,13 @@ async def get_catalog(request: Request) -> Catalog:
     return catalog
 
 
+async def get_group_commit(request: Request) -> GroupCommitWriter:
+    """The app's group-commit writer (one commit for many small writes; db/group_commit.py)."""
+    writer: GroupCommitWriter = request.app.state.group_commit
+    return writer
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
+GroupCommitDep = Annotated[GroupCommitWriter, Depends(get_group_commit)]

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from institution_factories import key_headers
 from sqlalchemy.orm import Session
 
 from rongxin.access import service as access_service
@@ -11,8 +12,7 @@ from rongxin.access.schemas import PrincipalKind
 
 
 def bearer(session: Session, kind: PrincipalKind, code: str) -> dict[str, str]:
-    key = access_service.create_api_key(session, kind=kind, code=code)
-    return {"Authorization": f"Bearer {key.token}"}
+    return key_headers(session, kind, code)
 
 
 @pytest.fixture

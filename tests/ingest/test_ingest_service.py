@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from rongxin.catalog.schemas import Catalog
+from rongxin.catalog.schemas import Catalog, SharingMode
 from rongxin.entities.models import MarketEntity
 from rongxin.ingest import history, quality
-from rongxin.ingest.errors import WrongProvider
+from rongxin.ingest.errors import NotStored, WrongProvider
 from rongxin.ingest.manifest import read_manifest
 from rongxin.ingest.models import IngestBatch
 from rongxin.ingest.schemas import BatchStatus
@@ -214,7 +214,16 @@ def test_registration_feeds_the_registry(session: Session, catalog: Catalog, pac
 
 def test_manifest_package(session: Session, catalog: Catalog, package: Path) -> None:
     deliveries, skipped = read_manifest(package / "manifest.json", catalog)
-    assert {s.item for s in skipped} == {"loan_outcomes"}
+    not_stored = {i.code for i in catalog.items if i.sharing_mode is not SharingMode.physical}
+    assert not_stored == {
+        "tax_credit_rating",
+        "tax_payment",
+        "rd_expense_deduction",
+        "insurance_coverage",
+        "real_estate",
+        "land_management_right",
+    }
+    assert {s.item for s in skipped} == {"loan_outcomes"} | not_stored
     manifest = json.loads((package / "manifest.json").read_text("utf-8"))
     expected = {f["item"]: f["rows"] for f in manifest["files"]}
     for d in deliveries:
@@ -222,10 +231,10 @@ def test_manifest_package(session: Session, catalog: Catalog, package: Path) -> 
         assert result.status is BatchStatus.committed, (d.item_code, result.problems[:1])
         assert result.inserted == expected[d.item_code]
     total = session.scalar(select(func.count()).select_from(CreditRecord))
-    assert total == sum(v for k, v in expected.items() if k != "loan_outcomes")
+    assert total == sum(v for k, v in expected.items() if k not in {"loan_outcomes", *not_stored})
     report = {(r.provider_code, r.item_code): r for r in quality.quality_report(session)}
-    assert report[("sat", "tax_payment")].rows == expected["tax_payment"]
-    assert report[("sat", "tax_payment")].validity == 1.0
+    assert report[("sat", "tax_arrears")].rows == expected["tax_arrears"]
+    assert report[("sat", "tax_arrears")].validity == 1.0
 
 
 def test_manifest_checksum_mismatch_is_rejected(
@@ -260,3 +269,13 @@ def test_batches_are_listed_newest_first(session: Session, catalog: Catalog, pac
     )
     trend = quality.quality_trend(session, provider="cnipa")
     assert {p.batch_id for p in trend} == {a.id, b.id}
+
+
+def test_interface_items_are_not_stored(session: Session, catalog: Catalog, tmp_path: Path) -> None:
+    """M2: an interface item's provider answers at query time; a delivery of one is refused."""
+    path = tmp_path / "tax_payment.csv"
+    path.write_text("uscc,period,tax_type,taxable_revenue,tax_paid,declared_on_time\n", "utf-8")
+    delivery = Delivery(path=path, provider_code="sat", item_code="tax_payment")
+    with pytest.raises(NotStored, match="does not store it"):
+        ingest_file(session, catalog=catalog, delivery=delivery, origin_node="test-node")
+    assert session.scalar(select(func.count()).select_from(CreditRecord)) == 0

@@ -5,12 +5,12 @@ from __future__ import annotations
 import httpx2
 import pytest
 from fastapi.testclient import TestClient
+from institution_factories import key_headers
 from push_factories import entity
 from record_factories import create_record
 from sqlalchemy.orm import Session
 
 from conftest import T0
-from rongxin.access import service as access_service
 from rongxin.access.schemas import PrincipalKind
 from rongxin.catalog.schemas import Catalog
 from rongxin.config import Settings
@@ -20,8 +20,7 @@ BASE = "/api/v1/push"
 
 
 def _key(session: Session, kind: PrincipalKind, code: str) -> dict[str, str]:
-    token = access_service.create_api_key(session, kind=kind, code=code).token
-    return {"Authorization": f"Bearer {token}"}
+    return key_headers(session, kind, code)
 
 
 @pytest.fixture

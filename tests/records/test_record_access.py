@@ -1,8 +1,10 @@
-"""Only the record store's own modules touch the record tables (STYLE.md rule 8).
+"""Only the record store's own modules touch the record tables, and only the policy decision
+point calls the record readers (STYLE.md rule 8).
 
-Everything else reads credit records through ``rongxin.records.service`` — the functions the
-access policy (a later issue) wraps — so no module can read around it. This test fails when
-code elsewhere imports the record models or names the table in SQL.
+Everything else reads credit records through ``rongxin.access.policy``, which decides per item
+and viewer and masks what it returns — so no module can read around it. This test fails when
+code elsewhere imports the record models, names the table in SQL, or calls a reader of
+``rongxin.records.service`` (``current_records``, ``record_history``, ``changes_since``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ ALLOWED = {
     "db/models.py",  # imports every model for Alembic
 }
 ALLOWED_DIRS = ("migrations/",)
+READERS = {"current_records", "record_history", "changes_since"}
+READER_CALLERS = {"access/policy.py", "records/service.py"}
 
 
 def _offenders() -> list[str]:
@@ -38,6 +42,15 @@ def _offenders() -> list[str]:
                 )
             ):
                 found.append(f"{rel}:{node.lineno} imports rongxin.records.models")
+            if rel not in READER_CALLERS and (
+                (isinstance(node, ast.Attribute) and node.attr in READERS)
+                or (
+                    isinstance(node, ast.ImportFrom)
+                    and node.module == "rongxin.records.service"
+                    and any(a.name in READERS for a in node.names)
+                )
+            ):
+                found.append(f"{rel}:{node.lineno} reads records around the policy")
             text = node.value if isinstance(node, ast.Constant) else None
             if isinstance(text, str) and "credit_record" in text.lower():
                 found.append(f"{rel}:{node.lineno} names the credit_record table")
@@ -54,11 +67,13 @@ def test_the_check_would_catch_an_offender(tmp_path: Path, monkeypatch) -> None:
     (fake / "reports").mkdir(parents=True)
     (fake / "__init__.py").write_text("", encoding="utf-8")
     (fake / "reports" / "sneaky.py").write_text(
-        "from rongxin.records.models import CreditRecord\nSQL = 'SELECT * FROM credit_record'\n",
+        "from rongxin.records.models import CreditRecord\nSQL = 'SELECT * FROM credit_record'\n"
+        "from rongxin.records import service as rs\nrows = rs.current_records(None, uscc='x')\n",
         encoding="utf-8",
     )
     monkeypatch.setattr(rongxin, "__file__", str(fake / "__init__.py"))
     assert _offenders() == [
         "reports/sneaky.py:1 imports rongxin.records.models",
         "reports/sneaky.py:2 names the credit_record table",
+        "reports/sneaky.py:4 reads records around the policy",
     ]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from institution_factories import key_headers, onboard
 from report_factories import Seeded, seed_report_data
 from sqlalchemy.orm import Session
 
-from rongxin.access import service as access_service
 from rongxin.access.schemas import PrincipalKind
 from rongxin.catalog import service as catalog_service
 from rongxin.catalog.schemas import Catalog
@@ -19,12 +19,13 @@ def catalog() -> Catalog:
 
 @pytest.fixture
 def seeded(session: Session) -> Seeded:
+    """The report data, and the institution the tests ask as (onboarded, all purposes)."""
+    onboard(session, "bank_fz_001")
     return seed_report_data(session)
 
 
 def _token(session: Session, kind: PrincipalKind, code: str) -> dict[str, str]:
-    created = access_service.create_api_key(session, kind=kind, code=code)
-    return {"Authorization": f"Bearer {created.token}"}
+    return key_headers(session, kind, code)
 
 
 @pytest.fixture

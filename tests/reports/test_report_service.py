@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from rongxin.access.schemas import Principal, PrincipalKind
 from rongxin.catalog.schemas import Catalog
+from rongxin.config import Settings
 from rongxin.entities.errors import EntityNotFound, InvalidUscc
 from rongxin.reports import service
 from rongxin.reports.errors import PurposeNotAllowed, UnknownProvider
@@ -45,7 +46,7 @@ def _items(report: CreditReport) -> dict[str, ReportItem]:
 
 def test_header_and_subject(session: Session, catalog: Catalog, seeded: Seeded) -> None:
     report = _build(session, catalog, seeded.uscc)
-    assert report.schema_version == SCHEMA_VERSION == "1.0"
+    assert report.schema_version == SCHEMA_VERSION == "1.1"
     assert len(report.report_id) == 32
     assert report.generated_at.tzinfo is not None
     assert report.node_id == "test-node"
@@ -229,7 +230,7 @@ def test_anonymous_requester(session: Session, catalog: Catalog, seeded: Seeded)
 
 
 def test_issue_logs_requester_purpose_and_sources(
-    session: Session, catalog: Catalog, seeded: Seeded
+    session: Session, settings: Settings, catalog: Catalog, seeded: Seeded
 ) -> None:
     report = service.issue_report(
         session,
@@ -237,7 +238,7 @@ def test_issue_logs_requester_purpose_and_sources(
         uscc=seeded.uscc,
         requester=BANK,
         purpose=ReportPurpose.in_loan,
-        node_id="test-node",
+        settings=settings,
         format=ReportFormat.pdf,
     )
     issue = session.get(ReportIssue, report.report_id)
@@ -247,7 +248,7 @@ def test_issue_logs_requester_purpose_and_sources(
         "institution",
         "bank_fz_001",
     )
-    assert (issue.purpose, issue.format, issue.schema_version) == ("in_loan", "pdf", "1.0")
+    assert (issue.purpose, issue.format, issue.schema_version) == ("in_loan", "pdf", "1.1")
     assert issue.record_count == report.record_count == 5
     sources = {
         (s.provider_code, s.item_code): s.record_count
@@ -265,7 +266,7 @@ def test_issue_logs_requester_purpose_and_sources(
 
 
 def test_provider_usage_matches_issuances(
-    session: Session, catalog: Catalog, seeded: Seeded
+    session: Session, settings: Settings, catalog: Catalog, seeded: Seeded
 ) -> None:
     operator = Principal(kind=PrincipalKind.operator, code="ops")
     for requester, purpose in (
@@ -280,7 +281,7 @@ def test_provider_usage_matches_issuances(
             uscc=seeded.uscc,
             requester=requester,
             purpose=purpose,
-            node_id="test-node",
+            settings=settings,
             format=ReportFormat.json,
         )
     service.issue_report(  # the other entity has only an ndrc record
@@ -289,7 +290,7 @@ def test_provider_usage_matches_issuances(
         uscc=seeded.other_uscc,
         requester=BANK,
         purpose=ReportPurpose.pre_loan,
-        node_id="test-node",
+        settings=settings,
         format=ReportFormat.json,
     )
     samr = service.provider_usage(session, provider_code="samr", catalog=catalog)
@@ -322,8 +323,8 @@ def test_usage_of_unknown_provider(session: Session, catalog: Catalog) -> None:
 
 def test_json_schema_is_versioned() -> None:
     schema = report_json_schema()
-    assert schema["title"] == "CreditReport 1.0"
-    assert schema["$id"].endswith("/credit-report/1.0")
+    assert schema["title"] == "CreditReport 1.1"
+    assert schema["$id"].endswith("/credit-report/1.1")
     assert {"report_id", "schema_version", "subject", "sections", "notices"} <= set(
         schema["properties"]
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from institution_factories import institution_token
 from sqlalchemy.orm import Session
 from web_helpers import sign_in
 
@@ -43,6 +44,8 @@ def make_key(session: Session) -> Callable[..., str]:
     """Create an API key and return its token: ``make_key("operator", "ops")``."""
 
     def make(kind: str, code: str) -> str:
+        if PrincipalKind(kind) is PrincipalKind.institution:
+            return institution_token(session, code)
         created = access_service.create_api_key(session, kind=PrincipalKind(kind), code=code)
         return created.token
 

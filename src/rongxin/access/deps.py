@@ -8,21 +8,41 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from rongxin.access import service
+from rongxin.access import service, tokens
 from rongxin.access.errors import Forbidden, Unauthenticated
 from rongxin.access.schemas import Principal, PrincipalKind
-from rongxin.deps import SessionDep
+from rongxin.deps import SessionDep, SettingsDep
 
-_bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer rx_…`")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An API key (`Authorization: Bearer rx_…`) or an access token from "
+    "`POST /api/v1/oauth/token` (`Authorization: Bearer eyJ…`)",
+)
 
 
 def get_principal(
     session: SessionDep,
+    settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    """The caller behind an ``rx_`` API key or an OAuth2 access token, if it may still act.
+
+    A token's signature and expiry are checked without the database; then, for both kinds of
+    credential, :func:`rongxin.access.service.principal_is_active` (primary-key lookups) makes
+    revocation of the key, or suspension of its holder, effective at once.
+    """
     if credentials is None:
-        raise Unauthenticated("this endpoint needs an API key: `Authorization: Bearer rx_…`")
-    return service.authenticate(session, token=credentials.credentials)
+        raise Unauthenticated(
+            "this endpoint needs an API key or access token: `Authorization: Bearer …`"
+        )
+    token = credentials.credentials
+    if token.startswith(service.TOKEN_PREFIX):
+        principal = service.authenticate(session, token=token)
+    else:
+        principal = tokens.verify_access_token(settings=settings, token=token)
+    if not service.principal_is_active(session, principal):
+        raise Unauthenticated(tokens.INVALID_CREDENTIALS)
+    return principal
 
 
 def _require(*kinds: PrincipalKind) -> Callable[[Principal], Awaitable[Principal]]:
@@ -33,6 +53,13 @@ def _require(*kinds: PrincipalKind) -> Callable[[Principal], Awaitable[Principal
         return principal
 
     return dependency
+
+
+def client_address(request: Request) -> str:
+    """The caller's network address as the server sees it (for rate limits). Behind a reverse
+    proxy run uvicorn with ``--proxy-headers --forwarded-allow-ips=<proxy>`` so that this is the
+    real client, not the proxy."""
+    return request.client.host if request.client else "unknown"
 
 
 def request_principal(request: Request) -> Principal | None:
@@ -47,3 +74,4 @@ InstitutionPrincipal = Annotated[
     Principal, Depends(_require(PrincipalKind.institution, PrincipalKind.operator))
 ]
 OperatorPrincipal = Annotated[Principal, Depends(_require(PrincipalKind.operator))]
+EnterprisePrincipal = Annotated[Principal, Depends(_require(PrincipalKind.enterprise))]

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class PrincipalKind(StrEnum):
@@ -66,3 +66,80 @@ class ApiKeyRead(BaseModel):
 
 class ApiKeyCreated(ApiKeyRead):
     token: str  # shown once
+
+
+# ---- person accounts ----------------------------------------------------------------------------
+
+
+class UserStatus(StrEnum):
+    active = "active"
+    disabled = "disabled"
+
+
+class UserRead(BaseModel):
+    """A person account as shown to operators (never its password hash or TOTP secret)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    username: str
+    display_name: str
+    principal_kind: PrincipalKind
+    principal_code: str
+    status: UserStatus
+    totp_enrolled: bool
+    locked_until: datetime | None
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+class TotpEnrolment(BaseModel):
+    """A new TOTP secret as an ``otpauth://`` URI for an authenticator app — shown once."""
+
+    username: str
+    provisioning_uri: str
+
+
+class UserCreated(UserRead):
+    totp_provisioning_uri: str | None = None  # shown once, when a TOTP secret was made
+
+
+# ---- OAuth2 client credentials ------------------------------------------------------------------
+
+
+class AccessToken(BaseModel):
+    """RFC 6749 §5.1 access-token response."""
+
+    access_token: str
+    token_type: str = "Bearer"  # noqa: S105 - the token type name, not a secret
+    expires_in: int
+
+
+# ---- enterprise real-name registration ----------------------------------------------------------
+
+
+class RegistrationRequest(BaseModel):
+    """A person claims to be the legal representative of ``uscc`` and asks for an account.
+
+    The claimed name and ID number are personal data: they are left out of ``repr`` (so out of
+    tracebacks and logs) and are never stored or echoed back."""
+
+    uscc: str = Field(min_length=1, max_length=40)
+    legal_rep_name: str = Field(min_length=1, max_length=50, repr=False)
+    legal_rep_id_number: str = Field(min_length=1, max_length=40, repr=False)
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024, repr=False)
+    display_name: str = Field("", max_length=100)
+
+
+class RegistrationResult(StrEnum):
+    verified = "verified"
+    not_verified = "not_verified"
+
+
+class RegistrationOutcome(BaseModel):
+    """Only whether the claim matched — never the stored values — and, if so, the account."""
+
+    result: RegistrationResult
+    message: str
+    user: UserRead | None = None

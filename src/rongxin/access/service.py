@@ -1,4 +1,5 @@
-"""Issuing, verifying and revoking API keys. Tokens look like ``rx_<key_id>_<secret>``."""
+"""Issuing, verifying and revoking API keys (tokens look like ``rx_<key_id>_<secret>``), and
+the one check that a principal may still act (:func:`principal_is_active`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rongxin.access import users
 from rongxin.access.errors import Unauthenticated
 from rongxin.access.models import ApiKey
 from rongxin.access.schemas import ApiKeyCreated, ApiKeyRead, Principal, PrincipalKind
@@ -97,3 +99,32 @@ def list_api_keys(session: Session, *, kind: PrincipalKind | None = None) -> lis
     if kind is not None:
         stmt = stmt.where(ApiKey.principal_kind == kind.value)
     return [ApiKeyRead.model_validate(k) for k in session.scalars(stmt)]
+
+
+def principal_is_active(session: Session, principal: Principal) -> bool:
+    """Whether ``principal`` may still act, checked on every request (API and pages).
+
+    The one hook for cutting access at once: the API key behind it (an ``rx_`` key or the
+    client of an OAuth2 access token) must exist, be neither revoked nor expired and still name
+    the same party; a person's account must be active. Suspension of the party itself (an
+    institution, issue 4 item 2) plugs in here. Primary-key lookups only.
+    """
+    if principal.key_id is None and principal.user_id is None:
+        return False
+    if principal.key_id is not None:
+        key = session.get(ApiKey, principal.key_id)
+        if key is None or key.revoked_at is not None:
+            return False
+        if key.expires_at is not None and key.expires_at <= utcnow():
+            return False
+        if key.principal_kind != principal.kind.value or key.principal_code != principal.code:
+            return False
+    if principal.kind is PrincipalKind.institution:
+        # Onboarding (M4, Z1): only an onboarded institution that is active and whose security
+        # assessment has not expired may act; suspension cuts access at once. Imported here:
+        # institutions.service itself issues keys through this module.
+        from rongxin.institutions import service as institutions_service
+
+        if not institutions_service.is_active(session, principal.code):
+            return False
+    return principal.user_id is None or users.user_is_active(session, principal)

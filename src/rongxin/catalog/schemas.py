@@ -86,6 +86,7 @@ class MaskKind(StrEnum):
     mobile = "mobile"
     bank_card = "bank_card"
     address = "address"
+    account_number = "account_number"  # utility/insurance account numbers (JR/T 0197 C2)
 
 
 class Provider(_Strict):

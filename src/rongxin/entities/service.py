@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from rongxin.entities import reference
@@ -83,19 +85,29 @@ def size_class_for(
 
 
 def _to_read(entity: MarketEntity) -> EntityRead:
-    values = {c.key: getattr(entity, c.key) for c in MarketEntity.__table__.columns}
-    region = reference.region(entity.region_code)
-    industry = reference.industries().get(entity.industry_code[:2])
-    kind = reference.entity_types().get(entity.entity_type) or reference.entity_types()["other"]
+    return _read_from({c.key: getattr(entity, c.key) for c in MarketEntity.__table__.columns})
+
+
+def _read_from(values: dict[str, Any]) -> EntityRead:
+    region = reference.region(values["region_code"])
+    industry = reference.industries().get(values["industry_code"][:2])
+    types = reference.entity_types()
+    kind = types.get(values["entity_type"]) or types["other"]
     return EntityRead(
         **values,
         entity_type_name=kind.name,
         region_name=region.name if region else None,
         region_full_name=region.full_name if region else None,
         industry_name=industry.name if industry else None,
-        industry_section_name=reference.industry_sections().get(entity.industry_section),
-        size_class_name=reference.SIZE_CLASS_NAMES.get(entity.size_class or ""),
+        industry_section_name=reference.industry_sections().get(values["industry_section"]),
+        size_class_name=reference.SIZE_CLASS_NAMES.get(values["size_class"] or ""),
     )
+
+
+# one entity by primary key, as plain columns: the first query of every report
+_BY_USCC = select(*MarketEntity.__table__.columns).where(
+    MarketEntity.__table__.c.uscc == bindparam("uscc")
+)
 
 
 def to_summary(entity: MarketEntity) -> EntitySummary:
@@ -106,9 +118,9 @@ def to_summary(entity: MarketEntity) -> EntitySummary:
 def get_entity(session: Session, *, uscc: str) -> EntityRead:
     """One entity by its USCC (full-width or lower-case input is normalized)."""
     code = uscc_rules.normalize(uscc)
-    entity = session.get(MarketEntity, code)
-    if entity is not None:
-        return _to_read(entity)
+    row = session.connection().execute(_BY_USCC, {"uscc": code}).first()
+    if row is not None:
+        return _read_from(row._asdict())
     result = uscc_rules.validate(code)
     if not result.valid:
         raise InvalidUscc(

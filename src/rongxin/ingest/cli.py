@@ -57,7 +57,12 @@ def ingest_command(
             raise typer.BadParameter("use either --manifest or --provider/--item FILE...")
         deliveries, skipped = read_manifest(manifest, catalog)
         for entry in skipped:
-            err.print(f"· skipped {entry.path}: {entry.item!r} is not a catalog item")
+            reason = (
+                f"{entry.item!r} is not a catalog item"
+                if entry.item not in {i.code for i in catalog.items}
+                else f"{entry.item!r} is not stored: its provider answers at query time"
+            )
+            err.print(f"· skipped {entry.path}: {reason}")
     else:
         if not (files and provider and item):
             raise typer.BadParameter(

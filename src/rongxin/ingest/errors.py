@@ -13,6 +13,12 @@ class FileRejected(InvalidInput):
     code = "file_rejected"
 
 
+class NotStored(_Forbidden):
+    """An interface or verification item was delivered: the platform does not store those."""
+
+    code = "not_stored"
+
+
 class WrongProvider(_Forbidden):
     """A provider delivered an item it does not provide."""
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from rongxin.catalog.schemas import Catalog
+from rongxin.catalog.schemas import Catalog, SharingMode
 from rongxin.ingest.errors import FileRejected
 from rongxin.ingest.service import Delivery
 
@@ -28,13 +28,15 @@ class Manifest(BaseModel):
 
 
 def read_manifest(path: Path, catalog: Catalog) -> tuple[list[Delivery], list[ManifestFile]]:
-    """The deliveries for catalog items, and the files that are not catalog items (skipped:
-    e.g. the loan outcomes institutions share back, which are not provider data)."""
+    """The deliveries of physically aggregated catalog items, and the files skipped: those that
+    are not catalog items (e.g. the loan outcomes institutions share back, which are not
+    provider data) and those of interface or verification items, which the platform never
+    stores (M2, M3: their provider answers at query time, ``rongxin provider serve``)."""
     try:
         manifest = Manifest.model_validate(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValidationError) as exc:
         raise FileRejected(f"{path}: not a readable delivery manifest: {exc}") from exc
-    known = {i.code for i in catalog.items}
+    known = {i.code for i in catalog.items if i.sharing_mode is SharingMode.physical}
     base = path.parent
     deliveries, skipped = [], []
     for entry in manifest.files:

@@ -21,12 +21,12 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from rongxin.catalog import service as catalog_service
-from rongxin.catalog.schemas import Catalog, Item
+from rongxin.catalog.schemas import Catalog, Item, SharingMode
 from rongxin.db.base import UTCDateTime, utcnow
 from rongxin.db.bulk import Progress, bulk_insert, is_postgresql
 from rongxin.entities import registry
 from rongxin.ingest import quality
-from rongxin.ingest.errors import FileRejected, WrongProvider
+from rongxin.ingest.errors import FileRejected, NotStored, WrongProvider
 from rongxin.ingest.models import BatchQuality, IngestBatch
 from rongxin.ingest.schemas import BatchRead, BatchResult, BatchStatus, ProblemRead, QualityRead
 from rongxin.ingest.validation import (
@@ -117,6 +117,13 @@ def ingest_file(
 ) -> BatchResult:
     """Validate and upsert one delivered file as one batch (see the module docstring)."""
     item = catalog_service.get_item(catalog, delivery.item_code)
+    if item.sharing_mode is not SharingMode.physical:
+        raise NotStored(
+            f"item {item.code!r} is shared by {item.sharing_mode.value} (接口调用/数据核验): the "
+            "platform does not store it; its provider answers at query time "
+            "(`rongxin provider serve`, docs/operations.md)",
+            item=item.code,
+        )
     if item.provider != delivery.provider_code:
         raise WrongProvider(
             f"item {item.code!r} is provided by {item.provider!r}, not "

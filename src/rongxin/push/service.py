@@ -4,7 +4,7 @@ Subscriptions and the delivery log are in ``rongxin.push.subscriptions``.
 
 Delivery semantics:
 - A subscription's ``cursor`` is the last ``change_seq`` delivered. A run reads
-  ``records_service.changes_since(cursor)`` (filtered by the subscription), at most
+  ``policy.shared_changes_since(cursor)`` (filtered by the subscription), at most
   ``RONGXIN_PUSH_BATCH_SIZE`` records at a time, and makes one delivery per page covering
   ``(cursor, last change_seq]``.
 - Files are written atomically to ``{RONGXIN_DATA_DIR}/push/{subscription}/{from}-{to}.{ext}``;
@@ -31,6 +31,7 @@ import httpx2
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rongxin.access import policy
 from rongxin.catalog.schemas import Catalog, DataLevel, Item
 from rongxin.config import Settings
 from rongxin.logging import get_logger
@@ -44,7 +45,6 @@ from rongxin.push.schemas import (
     RunSummary,
     SubscriptionStatus,
 )
-from rongxin.records import service as records_service
 from rongxin.records.schemas import RecordChange, RecordStatus
 
 log = get_logger(__name__)
@@ -123,25 +123,25 @@ def delivery_id_for(subscription_id: str, from_seq: int, to_seq: int) -> str:
     return uuid.uuid5(_DELIVERY_NAMESPACE, f"{subscription_id}:{from_seq}:{to_seq}").hex
 
 
-def _item_codes(catalog: Catalog, sub: PushSubscription) -> list[str]:
+def _items(catalog: Catalog, sub: PushSubscription) -> list[Item]:
     items = pushable_items(catalog)
     wanted = set(sub.categories) if sub.categories else None
-    return sorted(c for c, i in items.items() if wanted is None or i.category in wanted)
+    return [items[c] for c in sorted(items) if wanted is None or items[c].category in wanted]
 
 
 def _changes(
     session: Session,
     sub: PushSubscription,
     *,
-    item_codes: Sequence[str],
+    items: Sequence[Item],
     after_seq: int,
     limit: int,
 ) -> list[RecordChange]:
-    return records_service.changes_since(
+    return policy.shared_changes_since(
         session,
+        items=items,
         after_seq=after_seq,
         limit=limit,
-        item_codes=item_codes,
         region_prefix=sub.region_prefix,
         industry_sections=sub.industry_sections,
     )
@@ -284,7 +284,7 @@ def _run_subscription(
             progress(result)
         return result.status is DeliveryStatus.delivered
 
-    item_codes = _item_codes(catalog, sub)
+    items = _items(catalog, sub)
     pending = session.scalars(
         select(PushDelivery)
         .where(
@@ -302,20 +302,20 @@ def _run_subscription(
         changes = _changes(
             session,
             sub,
-            item_codes=item_codes,
+            items=items,
             after_seq=pending.from_seq,
             limit=max(settings.push_batch_size, pending.record_count),
         )
         in_range = [c for c in changes if c.change_seq <= pending.to_seq]
         if not attempt(pending, _project_all(catalog, in_range), True):
             return
-    if not item_codes:
+    if not items:
         return
     for _ in range(MAX_DELIVERIES_PER_RUN):
         changes = _changes(
             session,
             sub,
-            item_codes=item_codes,
+            items=items,
             after_seq=sub.cursor,
             limit=settings.push_batch_size,
         )

@@ -6,8 +6,9 @@ other module selects the record tables directly.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from rongxin.entities.models import MarketEntity
@@ -23,18 +24,42 @@ def current_records(
     statuses: Sequence[RecordStatus] = VISIBLE_STATUSES,
 ) -> list[RecordView]:
     """The current version of every record about ``uscc`` (optionally only some items),
-    newest event first within each item."""
-    stmt = select(CreditRecord).where(
-        CreditRecord.uscc == uscc,
+    newest event first within each item.
+
+    The hot path of every report: plain column rows (no ORM identity map), turned into views
+    without re-validating what the store already validated on the way in.
+    """
+    params: dict[str, Any] = {"uscc": uscc, "statuses": [s.value for s in statuses]}
+    if item_codes is None:
+        stmt = _CURRENT_ALL
+    else:
+        stmt, params["items"] = _CURRENT_OF_ITEMS, list(item_codes)
+    rows = session.connection().execute(stmt, params)
+    return [_view(row) for row in rows]
+
+
+_VIEW_COLUMNS = tuple(CreditRecord.__table__.c[name] for name in RecordView.model_fields)
+# built once: the statement cache then skips compiling, and the ORM layer is not involved
+_CURRENT_ALL = (
+    select(*_VIEW_COLUMNS)
+    .where(
+        CreditRecord.uscc == bindparam("uscc"),
         CreditRecord.is_current.is_(True),
-        CreditRecord.status.in_([s.value for s in statuses]),
+        CreditRecord.status.in_(bindparam("statuses", expanding=True)),
     )
-    if item_codes is not None:
-        stmt = stmt.where(CreditRecord.item_code.in_(list(item_codes)))
-    stmt = stmt.order_by(
+    .order_by(
         CreditRecord.item_code, CreditRecord.event_date.desc(), CreditRecord.change_seq.desc()
     )
-    return [RecordView.model_validate(r) for r in session.scalars(stmt)]
+)
+_CURRENT_OF_ITEMS = _CURRENT_ALL.where(
+    CreditRecord.item_code.in_(bindparam("items", expanding=True))
+)
+
+
+def _view(row: Row[Any]) -> RecordView:
+    values = row._asdict()
+    values["status"] = RecordStatus(values["status"])
+    return RecordView.model_construct(**values)
 
 
 def record_history(session: Session, *, item_code: str, record_key: str) -> list[RecordView]:

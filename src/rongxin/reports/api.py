@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from rongxin.access.deps import InstitutionPrincipal
+from rongxin import errors
 from rongxin.access.errors import Forbidden
 from rongxin.access.schemas import PrincipalKind
-from rongxin.deps import CatalogDep, SessionDep, SettingsDep
+from rongxin.audit import writer as audit_writer
+from rongxin.deps import CatalogDep, GroupCommitDep, SessionDep, SettingsDep
 from rongxin.errors import InvalidInput
+from rongxin.providers import service as providers_service
+from rongxin.providers.deps import ProviderClientDep
 from rongxin.reports import rendering, service
-from rongxin.reports.deps import UsageViewer
+from rongxin.reports.deps import ReportViewer, UsageViewer
 from rongxin.reports.schemas import (
     CreditReport,
     ProviderUsage,
@@ -68,25 +72,57 @@ def get_usage(
 def get_report(
     uscc: str,
     request: Request,
-    principal: InstitutionPrincipal,
+    principal: ReportViewer,
     session: SessionDep,
     catalog: CatalogDep,
     settings: SettingsDep,
+    writer: GroupCommitDep,
+    providers: ProviderClientDep,
     purpose: Annotated[ReportPurpose, Query(description="Why the report is requested (Z2).")],
     format: Annotated[ReportFormat, Query(description="json (default), html or pdf.")] = (
         ReportFormat.json
     ),
 ) -> Any:
-    """The standardized credit report of one entity (public information); every call is logged
-    with requester and purpose and counted for each provider whose data it shows."""
-    report = service.issue_report(
-        session,
-        catalog=catalog,
-        uscc=uscc,
-        requester=principal,
-        purpose=purpose,
-        node_id=settings.node_id,
-        format=format,
+    """The standardized credit report of one entity, as the caller may see it: public sections
+    for any institution, authorized sections (masked) under an active authorization of the
+    enterprise, everything for the enterprise itself (purpose ``self_query``). Every call is
+    logged (who, purpose, items, authorizations) and counted for each provider whose data it
+    shows."""
+    try:
+        report = service.assemble_report(
+            session,
+            catalog=catalog,
+            uscc=uscc,
+            requester=principal,
+            purpose=purpose,
+            settings=settings,
+            interface=providers_service.interface_fetcher(
+                session, providers, principal=principal, uscc=uscc, purpose=purpose
+            ),
+        )
+    except errors.Forbidden as exc:  # a purpose or policy refusal: logged, then answered
+        session.commit()  # see below
+        denied = audit_writer.denial(
+            principal,
+            action=f"report.{format.value}",
+            uscc=uscc,
+            purpose=purpose,
+            reason=exc.message,
+        )
+        audit_writer.record_denial_sync(writer, denied, settings=settings)
+        raise
+    # This request's transaction ends before the shared writer logs the issuance: it may hold
+    # SQLite's write lock (a key's last-use stamp), which the writer's batch needs. The report
+    # is handed out only once its issuance is committed (429 when the quota is used up).
+    session.commit()
+    writer.submit_sync(
+        partial(
+            service.record_issuance,
+            report=report,
+            requester=principal,
+            format=format,
+            settings=settings,
+        )
     )
     if format is ReportFormat.json:  # serialised once, straight from the model
         return Response(report.model_dump_json(), media_type="application/json")

@@ -70,7 +70,7 @@ def issue(
             uscc=uscc,
             requester=CLI_REQUESTER,
             purpose=purpose,
-            node_id=settings.node_id,
+            settings=settings,
             format=format,
         )
         # rendered inside the transaction: a rendering failure leaves no issuance logged

@@ -1,8 +1,8 @@
-"""Who may see usage feedback: a provider (its own data only) or the platform operator."""
+"""Who may ask for reports and usage feedback."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Final
 
 from fastapi import Depends
 
@@ -10,11 +10,30 @@ from rongxin.access.deps import CurrentPrincipal
 from rongxin.access.errors import Forbidden
 from rongxin.access.schemas import Principal, PrincipalKind
 
+#: report API callers; what each sees is decided per item by rongxin.access.policy
+REPORT_VIEWERS: Final = frozenset(
+    {
+        PrincipalKind.institution,
+        PrincipalKind.operator,
+        PrincipalKind.regulator,
+        PrincipalKind.enterprise,
+    }
+)
 
-def _usage_viewer(principal: CurrentPrincipal) -> Principal:
+
+async def _report_viewer(principal: CurrentPrincipal) -> Principal:
+    if principal.kind not in REPORT_VIEWERS:
+        raise Forbidden(
+            "credit reports are for institution, enterprise, operator or regulator credentials"
+        )
+    return principal
+
+
+async def _usage_viewer(principal: CurrentPrincipal) -> Principal:
     if principal.kind not in (PrincipalKind.provider, PrincipalKind.operator):
         raise Forbidden("usage feedback is for provider or operator credentials")
     return principal
 
 
+ReportViewer = Annotated[Principal, Depends(_report_viewer)]
 UsageViewer = Annotated[Principal, Depends(_usage_viewer)]

@@ -1,4 +1,7 @@
-"""The standardized credit report (V2), schema version 1.0, and usage feedback (V1).
+"""The standardized credit report (V2), schema version 1.1, and usage feedback (V1).
+
+1.1 added what each viewer sees: ``ReportItem.access`` and ``authorization_id``, and the
+restrictions ``verification_only``, ``not_shared`` and ``provider_unavailable``.
 
 ``CreditReport`` is the one shape every format is made from: the JSON API returns it as is,
 the HTML and PDF renderings are drawn from it. Its JSON schema is published at
@@ -21,7 +24,7 @@ from rongxin.access.schemas import PURPOSE_NAMES as PURPOSE_NAMES
 from rongxin.access.schemas import Purpose
 from rongxin.records.schemas import RecordStatus
 
-SCHEMA_VERSION: Final = "1.0"
+SCHEMA_VERSION: Final = "1.1"
 SCHEMA_ID: Final = f"https://rongxin.example/schemas/credit-report/{SCHEMA_VERSION}"
 CHINA_TZ: Final = timezone(timedelta(hours=8), "CST")  # dates in the report are Beijing dates
 
@@ -64,6 +67,18 @@ class Restriction(StrEnum):
     authorization_required = "authorization_required"  # 需经企业授权
     on_request = "on_request"  # 依申请公开
     not_public = "not_public"  # 不公开
+    verification_only = "verification_only"  # 仅供数据核验: values never leave the provider
+    not_shared = "not_shared"  # 不予共享
+    provider_unavailable = "provider_unavailable"  # 接口调用: the provider did not answer
+
+
+class Access(StrEnum):
+    """On what ground the viewer sees an item's records (schema 1.1)."""
+
+    public = "public"  # publicly disclosable
+    authorized = "authorized"  # under the enterprise's authorization (masked)
+    subject = "subject"  # the information subject itself (unmasked)
+    provider = "provider"  # the providing department's own data
 
 
 # ---- the report ---------------------------------------------------------------------------------
@@ -104,6 +119,7 @@ class ReportSubject(_View):
 class Requester(_View):
     kind: RequesterKind
     code: str | None = Field(description="institution/operator code; null when anonymous")
+    user_id: str | None = Field(None, description="the staff user's account id (1.1), if a person")
 
 
 class CategoryCount(_View):
@@ -167,6 +183,12 @@ class ReportItem(_View):
     restriction: Restriction | None
     restriction_note: str | None
     restriction_note_en: str | None
+    access: Access | None = Field(
+        None, description="why the viewer sees the records (1.1); null when not available"
+    )
+    authorization_id: str | None = Field(
+        None, description="the enterprise authorization the records are shown under (1.1)"
+    )
     as_of: date | None = Field(description="the newest record's as-of date")
     records: list[ReportRecord]
     total: int | None = Field(description="number of records; null when not available")

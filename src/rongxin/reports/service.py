@@ -11,8 +11,12 @@ from datetime import datetime
 from sqlalchemy import distinct, func, insert, select
 from sqlalchemy.orm import Session
 
+from rongxin.access import policy
 from rongxin.access.schemas import Principal
+from rongxin.audit import service as audit_service
+from rongxin.audit.schemas import AccessEvent, ActorKind, Outcome
 from rongxin.catalog.schemas import Catalog, Item
+from rongxin.config import Settings
 from rongxin.reports.assembly import build_report
 from rongxin.reports.errors import UnknownProvider
 from rongxin.reports.models import ReportIssue, ReportIssueSource
@@ -38,27 +42,49 @@ def report_sources(report: CreditReport) -> list[tuple[str, str, int]]:
     ]
 
 
-def issue_report(
+def issuance_event(report: CreditReport, *, format: ReportFormat) -> AccessEvent:
+    """The access-log entry of an issued report: who, about whom, which items it showed, for
+    what purpose and under which authorizations (codes only, never values)."""
+    shown = [i for section in report.sections for i in section.items if i.available]
+    grants = sorted({i.authorization_id for i in shown if i.authorization_id})
+    requester = report.requester
+    return AccessEvent(
+        action=f"report.{format.value}",
+        actor_kind=ActorKind(requester.kind.value),
+        actor_code=requester.code or "anonymous",
+        user_id=requester.user_id,
+        uscc=report.subject.uscc,
+        items=[i.item_code for i in shown],
+        purpose=report.purpose.code,
+        authorization_id=grants[0] if len(grants) == 1 else None,
+        outcome=Outcome.allowed,
+        detail=f"report {report.report_id}"
+        + (f"; authorizations {', '.join(grants)}" if len(grants) > 1 else ""),
+        occurred_at=report.generated_at,
+    )
+
+
+def record_issuance(
     session: Session,
     *,
-    catalog: Catalog,
-    uscc: str,
+    report: CreditReport,
     requester: Principal | None,
-    purpose: ReportPurpose,
-    node_id: str,
     format: ReportFormat,
-) -> CreditReport:
-    """Assemble a report and log its issuance and the providers whose data it used (flushes)."""
-    report = build_report(
-        session, catalog=catalog, uscc=uscc, requester=requester, purpose=purpose, node_id=node_id
-    )
+    settings: Settings,
+) -> None:
+    """Log one issued report: the read counted against the institution's daily quota (429
+    when used up: then nothing is logged and the report is not handed out), the issuance row,
+    the providers whose data it used (V1), and the access-log entry (Z3). Only database work
+    through ``session`` — it may run in the group-commit writer's batch, or in the caller's
+    transaction."""
+    policy.count_read(session, principal=requester, at=report.generated_at)
     session.add(
         ReportIssue(
             id=report.report_id,
             uscc=report.subject.uscc,
             requester_kind=report.requester.kind.value,
             requester_code=report.requester.code,
-            purpose=purpose.value,
+            purpose=report.purpose.code.value,
             format=format.value,
             issued_at=report.generated_at,
             record_count=report.record_count,
@@ -72,6 +98,56 @@ def issue_report(
     ]
     if sources:
         session.execute(insert(ReportIssueSource), sources)
+    audit_service.append(session, [issuance_event(report, format=format)], settings=settings)
+
+
+def assemble_report(
+    session: Session,
+    *,
+    catalog: Catalog,
+    uscc: str,
+    requester: Principal | None,
+    purpose: ReportPurpose,
+    settings: Settings,
+    interface: policy.InterfaceFetcher | None = None,
+) -> CreditReport:
+    """The report of ``uscc`` as ``requester`` may see it (request checks, then assembly);
+    reads only. Hand it out only after :func:`record_issuance` has logged it."""
+    policy.check_request(session, principal=requester, purpose=purpose)
+    return build_report(
+        session,
+        catalog=catalog,
+        uscc=uscc,
+        requester=requester,
+        purpose=purpose,
+        node_id=settings.node_id,
+        interface=interface,
+    )
+
+
+def issue_report(
+    session: Session,
+    *,
+    catalog: Catalog,
+    uscc: str,
+    requester: Principal | None,
+    purpose: ReportPurpose,
+    settings: Settings,
+    format: ReportFormat,
+    interface: policy.InterfaceFetcher | None = None,
+) -> CreditReport:
+    """Assemble a report and log its issuance in ``session``'s transaction (CLI, pages). The
+    API logs through the group-commit writer instead (``rongxin.reports.api``)."""
+    report = assemble_report(
+        session,
+        catalog=catalog,
+        uscc=uscc,
+        requester=requester,
+        purpose=purpose,
+        settings=settings,
+        interface=interface,
+    )
+    record_issuance(session, report=report, requester=requester, format=format, settings=settings)
     return report
 
 

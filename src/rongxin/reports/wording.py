@@ -41,6 +41,15 @@ RESTRICTION_NOTES: Final[dict[Restriction, tuple[str, str]]] = {
         "Disclosed on request: to the subject itself or with its authorization",
     ),
     Restriction.not_public: ("不公开", "Not public"),
+    Restriction.verification_only: (
+        "仅供数据核验，数值不出提供单位",
+        "For data verification only; values stay with the provider",
+    ),
+    Restriction.not_shared: ("不予共享", "Not shared"),
+    Restriction.provider_unavailable: (
+        "数据提供单位接口暂时无法访问，本部分暂不可用",
+        "Section temporarily unavailable: the provider did not answer",
+    ),
 }
 STATUS_NAMES: Final[dict[RecordStatus, tuple[str, str]]] = {
     RecordStatus.published: ("公示中", "Published"),
@@ -98,8 +107,40 @@ FLAG_RULES: Final = (
 )  # fmt: skip
 
 
-def notices(purpose: PurposeInfo, data_as_of: date) -> list[ReportNotice]:
+#: what the report contains, by the widest ground the viewer saw items on
+SCOPE_NOTES: Final[dict[str, tuple[str, str]]] = {
+    "public": (
+        "本报告仅含依法可公开的信用信息，已剔除涉及个人隐私和商业秘密的内容；"
+        "需经企业授权的信息未予列示。每项信息均注明来源单位、截至日期和状态。",
+        "This report contains only publicly disclosable credit information, without "
+        "personal or trade secrets; information that needs the enterprise's "
+        "authorization is not shown. Each item names its source, as-of date and status.",
+    ),
+    "authorized": (
+        "本报告含依法可公开的信用信息，以及经信息主体授权、在授权范围（事项、用途、期限）内"
+        "提供的信息；个人信息已按规定脱敏。授权信息仅限授权用途使用，不得对外提供。"
+        "每项信息均注明来源单位、截至日期、状态和所依据的授权。",
+        "This report contains publicly disclosable credit information and, within the "
+        "scope of the information subject's authorization (items, purpose, period), "
+        "authorized information with personal data masked. Authorized information may be "
+        "used only for the authorized purpose and must not be passed on. Each item names its "
+        "source, as-of date, status and the authorization it is shown under.",
+    ),
+    "own": (
+        "本报告为信息主体本人查询，列示平台掌握的本主体全部信息（含非公开信息），未脱敏，"
+        "免费提供，请妥善保管。",
+        "This report was requested by the information subject itself and shows all the "
+        "information the platform holds about it, including non-public information, "
+        "unmasked and free of charge. Keep it safe.",
+    ),
+}
+
+
+def notices(
+    purpose: PurposeInfo, data_as_of: date, *, authorized: bool = False, own: bool = False
+) -> list[ReportNotice]:
     day = f"{data_as_of.year}年{data_as_of.month}月{data_as_of.day}日"
+    scope, scope_en = SCOPE_NOTES["own" if own else "authorized" if authorized else "public"]
     return [
         ReportNotice(
             code="objection",
@@ -125,18 +166,7 @@ def notices(purpose: PurposeInfo, data_as_of: date) -> list[ReportNotice]:
                 "verified it."
             ),
         ),
-        ReportNotice(
-            code="scope",
-            text=(
-                "本报告仅含依法可公开的信用信息，已剔除涉及个人隐私和商业秘密的内容；"
-                "需经企业授权的信息未予列示。每项信息均注明来源单位、截至日期和状态。"
-            ),
-            text_en=(
-                "This report contains only publicly disclosable credit information, without "
-                "personal or trade secrets; information that needs the enterprise's "
-                "authorization is not shown. Each item names its source, as-of date and status."
-            ),
-        ),
+        ReportNotice(code="scope", text=scope, text_en=scope_en),
         ReportNotice(
             code="data_as_of",
             text=f"本报告数据截至{day}（以平台收到数据提供单位报送的时间为准）。",

@@ -1,16 +1,24 @@
-"""Signing in to the web pages, until person accounts (password + TOTP) arrive.
+"""Signing in to the web pages: person accounts, organisation API keys, enterprise registration.
 
-Staff of operators, regulators and providers sign in with their organisation's API key
-(``/signin``: paste the ``rx_…`` token). The key is checked with
-:func:`rongxin.access.service.authenticate`; the signed session cookie (Starlette's
-``SessionMiddleware``, signed with ``Settings.secret_key``) then holds only the key id, the
-principal's kind and code and a per-session CSRF token — never the token itself.
+People sign in at ``/signin/account`` with username, password and — when their account has one
+(always for operators and regulators) — a TOTP code, in one form, so that a failure never says
+which part was wrong (:func:`rongxin.access.users.login`; lockout after repeated failures).
+Systems' staff may still sign in with their organisation's API key at ``/signin`` (paste the
+``rx_…`` token, checked with :func:`rongxin.access.service.authenticate`). An enterprise's legal
+representative registers at ``/register`` (real-name check against the registration record,
+:mod:`rongxin.access.registration`) and is then signed in.
 
-Every page request re-checks the key (:func:`load_web_principal`, a dependency of every page
-router): a revoked or expired key signs the browser out at once. :func:`require_web_principal`
-is the one choke point for page authorization: anonymous visitors are redirected to
-``/signin?next=…`` (only a relative ``next`` is followed), signed-in principals of another kind
-get a 403 page. ``/signout`` is a POST carrying the session's CSRF token.
+The signed session cookie (Starlette's ``SessionMiddleware``, signed with
+``Settings.secret_key``) holds only ids — ``{"user_id" | "key_id", "kind", "code"}`` — and a
+per-session CSRF token, never a password, token or personal data. Every POST carries the CSRF
+token.
+
+Every page request re-checks the account or key (:func:`load_web_principal`, a dependency of
+every page router) and :func:`rongxin.access.service.principal_is_active`: a disabled account, a
+revoked or expired key signs the browser out at once. :func:`require_web_principal` is the one
+choke point for page authorization: anonymous visitors are redirected to ``/signin?next=…``
+(only a relative ``next`` is followed), signed-in principals of another kind get a 403 page.
+``/signout`` is a POST carrying the session's CSRF token.
 """
 
 from __future__ import annotations
@@ -26,14 +34,16 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request, Response
 from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
 from starlette.middleware.sessions import SessionMiddleware
 
 from rongxin.access import service as access_service
-from rongxin.access.errors import Forbidden, Unauthenticated
-from rongxin.access.schemas import PrincipalKind
+from rongxin.access import users
+from rongxin.access.errors import Forbidden, LoginFailed, Unauthenticated
+from rongxin.access.schemas import Principal, PrincipalKind
 from rongxin.catalog.schemas import Catalog
 from rongxin.config import Environment, Settings
-from rongxin.deps import CatalogDep, SessionDep
+from rongxin.deps import CatalogDep, SessionDep, SettingsDep
 from rongxin.web import i18n
 from rongxin.web.pages import PageRoute, error_page
 from rongxin.web.rendering import is_htmx, relative_url, render, settings_of
@@ -51,12 +61,14 @@ STAFF: Final = (PrincipalKind.operator, PrincipalKind.regulator)
 
 @dataclass(frozen=True, slots=True)
 class WebPrincipal:
-    """Who is signed in: an organisation (kind + code), through one of its API keys."""
+    """Who is signed in: a person (``user_id``) of a party, or a party through one of its API
+    keys (``key_id``); ``kind`` and ``code`` name the party."""
 
     kind: PrincipalKind
     code: str
-    key_id: str
-    name: str  # the organisation's display name in the request's locale
+    key_id: str | None
+    name: str  # who is shown in the header, in the request's locale
+    user_id: str | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -88,34 +100,70 @@ def organisation_name(kind: PrincipalKind, code: str, catalog: Catalog, locale: 
     return code
 
 
+def _stored_principal(session: Session, stored: dict[str, Any]) -> Principal | None:
+    """The principal the cookie names, if its account or key still exists and is valid."""
+    try:
+        if "user_id" in stored:
+            return users.principal_for_user(session, user_id=str(stored["user_id"]))
+        return access_service.principal_for_key(session, key_id=str(stored.get("key_id")))
+    except Unauthenticated:
+        return None
+
+
+def remember(request: Request, principal: Principal) -> None:
+    """Start a fresh session (and CSRF token) for ``principal``: ids only, never secrets."""
+    cookie = _web_session(request)
+    cookie.clear()
+    if principal.user_id is not None:
+        cookie[SESSION_KEY] = {
+            "user_id": principal.user_id,
+            "kind": principal.kind.value,
+            "code": principal.code,
+        }
+    else:
+        cookie[SESSION_KEY] = {
+            "key_id": principal.key_id,
+            "kind": principal.kind.value,
+            "code": principal.code,
+        }
+    csrf_token(request)
+
+
 def load_web_principal(
     request: Request, session: SessionDep, catalog: CatalogDep
 ) -> WebPrincipal | None:
-    """The signed-in principal, re-checked against its API key on every request.
+    """The signed-in principal, re-checked against its account or API key on every request.
 
-    A key that was revoked or has expired (or a cookie that names another principal than its
-    key) clears the session: the browser is signed out at once. The result is also kept on
-    ``request.state.web_principal`` for the page header.
+    A disabled account, a key that was revoked or has expired, a party that may no longer act
+    (:func:`rongxin.access.service.principal_is_active`) or a cookie that names another
+    principal than its account or key clears the session: the browser is signed out at once.
+    The result is also kept on ``request.state.web_principal`` for the page header.
     """
     request.state.web_principal = None
     cookie = _web_session(request)
     stored = cookie.get(SESSION_KEY)
     if not isinstance(stored, dict):
         return None
-    try:
-        principal = access_service.principal_for_key(session, key_id=str(stored.get("key_id")))
-    except Unauthenticated:
-        cookie.clear()
-        return None
-    if principal.kind.value != stored.get("kind") or principal.code != stored.get("code"):
+    principal = _stored_principal(session, stored)
+    if (
+        principal is None
+        or principal.kind.value != stored.get("kind")
+        or principal.code != stored.get("code")
+        or not access_service.principal_is_active(session, principal)
+    ):
         cookie.clear()
         return None
     locale = i18n.negotiate(request, default=settings_of(request).default_locale).locale
+    name = organisation_name(principal.kind, principal.code, catalog, locale)
+    if principal.user_id is not None:
+        person = users.display_name(session, user_id=principal.user_id)
+        name = person if principal.kind is PrincipalKind.enterprise else f"{person} · {name}"
     found = WebPrincipal(
         kind=principal.kind,
         code=principal.code,
-        key_id=str(principal.key_id),
-        name=organisation_name(principal.kind, principal.code, catalog, locale),
+        key_id=principal.key_id,
+        name=name,
+        user_id=principal.user_id,
     )
     request.state.web_principal = found
     return found
@@ -190,7 +238,7 @@ def redirect_to_signin(request: Request, next_url: str) -> Response:
 auth_router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 
-def _no_store(response: Response) -> Response:
+def no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -198,7 +246,7 @@ def _no_store(response: Response) -> Response:
 def _signin_form(
     request: Request, *, next_url: str, error: str | None = None, status_code: int = 200
 ) -> Response:
-    return _no_store(
+    return no_store(
         render(
             request,
             "auth/signin.html",
@@ -240,14 +288,83 @@ def signin_submit(
             error=i18n.translate(locale, "auth.error_bad_key"),
             status_code=400,
         )
-    cookie = _web_session(request)
-    cookie.clear()  # a fresh session (and CSRF token) on every sign-in
-    cookie[SESSION_KEY] = {
-        "key_id": principal.key_id,
-        "kind": principal.kind.value,
-        "code": principal.code,
-    }
-    csrf_token(request)
+    remember(request, principal)  # a fresh session (and CSRF token) on every sign-in
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+def locale_of(request: Request) -> str:
+    return i18n.negotiate(request, default=settings_of(request).default_locale).locale
+
+
+# ---- person accounts ----------------------------------------------------------------------------
+
+
+def _account_form(
+    request: Request,
+    *,
+    next_url: str,
+    username: str = "",
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    return no_store(
+        render(
+            request,
+            "auth/account.html",
+            {
+                "next_url": safe_next(next_url),
+                "username": username,
+                "error": error,
+                "csrf_token": csrf_token(request),
+            },
+            status_code=status_code,
+        )
+    )
+
+
+@auth_router.get("/signin/account", name="signin_account")
+def account_form(request: Request, principal: OptionalWebPrincipal, next: str = "/") -> Response:
+    if principal is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return _account_form(request, next_url=next)
+
+
+@auth_router.post("/signin/account", name="signin_account_submit")
+def account_submit(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=users.PASSWORD_MAX_LENGTH)] = "",
+    totp: Annotated[str, Form(max_length=20)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    """One form, one answer: a failure never says whether the name, the password or the code
+    was wrong. The failure is counted (lockout) and committed: the route answers, it does not
+    raise."""
+    locale = locale_of(request)
+    if not csrf_ok(request, csrf):
+        return _account_form(
+            request,
+            next_url=next,
+            username=username,
+            error=i18n.translate(locale, "auth.error_expired_form"),
+            status_code=400,
+        )
+    try:
+        principal = users.login(
+            session, settings=settings, username=username, password=password, totp=totp
+        )
+    except LoginFailed:
+        return _account_form(
+            request,
+            next_url=next,
+            username=username,
+            error=i18n.translate(locale, "auth.error_login"),
+            status_code=400,
+        )
+    remember(request, principal)
     return RedirectResponse(safe_next(next), status_code=303)
 
 
@@ -290,3 +407,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         return redirect_to_signin(request, exc.next_url)
 
     app.add_exception_handler(SignInRequired, _signin_required)
+
+    from rongxin.web.pages_registration import registration_router  # it imports this module
+
+    app.include_router(registration_router, dependencies=[Depends(load_web_principal)])

@@ -268,7 +268,7 @@ def _public_report(
         uscc=uscc,
         requester=None,
         purpose=ReportPurpose.public_inquiry,
-        node_id=settings_of(request).node_id,
+        settings=settings_of(request),
         format=fmt,
     )
 

@@ -47,6 +47,10 @@ def signed_in_nav(kind: str, code: str) -> list[tuple[str, str]]:
         return [("quality.nav", "/quality")]
     if kind == "provider":
         return [("deliveries.nav", f"/providers/{code}/batches")]
+    if kind == "enterprise":
+        return [("consent.nav_centre", "/consent")]
+    if kind == "institution":
+        return [("consent.nav_requests", "/consent/requests")]
     return []
 
 

@@ -1,0 +1,1 @@
+"""Institution onboarding (M4, Z1): application, security assessment, activation, suspension."""

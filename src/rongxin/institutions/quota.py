@@ -1,0 +1,93 @@
+"""The daily read quota of an institution, counted per China-time (UTC+8) calendar day."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from rongxin.db.base import utcnow
+from rongxin.errors import InvalidInput
+from rongxin.institutions.errors import QuotaExceeded
+from rongxin.institutions.models import Institution, InstitutionQuotaUsage
+from rongxin.institutions.schemas import QuotaRead
+from rongxin.institutions.service import CHINA_TIME, china_day, institution_row, require_active
+
+
+def _seconds_to_china_midnight(at: datetime) -> int:
+    local = at.astimezone(CHINA_TIME)
+    midnight = datetime.combine(local.date() + timedelta(days=1), time(), tzinfo=CHINA_TIME)
+    return int((midnight - local).total_seconds()) + 1
+
+
+def consume_quota(
+    session: Session, *, institution_code: str, n: int = 1, at: datetime | None = None
+) -> int:
+    """Count ``n`` reads against today's quota (China time); the reads used today afterwards.
+
+    Atomic on both engines (one ``INSERT … ON CONFLICT DO UPDATE … WHERE used + n <= quota``):
+    concurrent requests never overshoot, and a refused request counts nothing. Raises
+    :class:`QuotaExceeded` (429, Retry-After: seconds to China midnight) when the reads would
+    exceed the quota, :class:`InstitutionNotActive` when the institution has no access.
+    """
+    if n < 1:
+        raise InvalidInput("n must be at least 1", field="n")
+    at = at or utcnow()
+    require_active(session, institution_code, at=at)
+    quota = session.scalar(
+        select(Institution.daily_quota).where(Institution.code == institution_code)
+    )
+    day = china_day(at)
+    used: int | None = None
+    if quota is not None and n <= quota:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        upsert = (
+            insert(InstitutionQuotaUsage)
+            .values(institution_code=institution_code, day=day, used=n)
+            .on_conflict_do_update(
+                index_elements=["institution_code", "day"],
+                set_={"used": InstitutionQuotaUsage.used + n},
+                where=InstitutionQuotaUsage.used + n <= quota,
+            )
+            .returning(InstitutionQuotaUsage.used)
+        )
+        used = session.execute(upsert).scalar_one_or_none()
+    if used is None:
+        already = quota_usage(session, institution_code=institution_code, at=at).used
+        raise QuotaExceeded(
+            f"institution {institution_code} has used {already} of its {quota} reads for "
+            f"{day.isoformat()} (China time); {n} more would exceed the daily quota. "
+            "The count starts again at midnight China time",
+            retry_after=_seconds_to_china_midnight(at),
+            institution_code=institution_code,
+            day=day.isoformat(),
+            used=already,
+            daily_quota=quota,
+        )
+    return used
+
+
+def quota_usage(
+    session: Session, *, institution_code: str, at: datetime | None = None
+) -> QuotaRead:
+    """Reads used on ``at``'s China-time day and what remains."""
+    day = china_day(at or utcnow())
+    inst = institution_row(session, institution_code)
+    used = session.scalar(
+        select(InstitutionQuotaUsage.used).where(
+            InstitutionQuotaUsage.institution_code == institution_code,
+            InstitutionQuotaUsage.day == day,
+        )
+    )
+    used = used or 0
+    quota = inst.daily_quota
+    return QuotaRead(
+        institution_code=institution_code,
+        day=day,
+        used=used,
+        daily_quota=quota,
+        remaining=None if quota is None else max(0, quota - used),
+    )

@@ -1,0 +1,44 @@
+"""Running the app inside a test's transaction (importable as ``app_support``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+from fastapi import FastAPI
+from sqlalchemy.orm import Session
+
+from rongxin.deps import get_group_commit, get_session
+
+T = TypeVar("T")
+
+
+class InlineWriter:
+    """Runs group-commit work at once in the test's own transaction, so that what a request
+    logs is visible to the test and rolled back with it. The real writer (a thread committing
+    batches) is tested in tests/test_group_commit.py and tests/audit/."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def submit_sync(self, fn: Callable[[Session], T], timeout: float | None = None) -> T:
+        result = fn(self.session)
+        self.session.flush()
+        return result
+
+    async def submit(self, fn: Callable[[Session], T]) -> T:
+        return self.submit_sync(fn)
+
+
+def use_test_session(app: FastAPI, session: Session) -> None:
+    """Route the app's request sessions and group-commit work into ``session``."""
+
+    def _session() -> Iterator[Session]:
+        yield session
+        session.flush()
+
+    async def _writer() -> InlineWriter:
+        return InlineWriter(session)
+
+    app.dependency_overrides[get_session] = _session
+    app.dependency_overrides[get_group_commit] = _writer
