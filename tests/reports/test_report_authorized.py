@@ -138,12 +138,24 @@ def test_grant_shows_the_authorized_section_masked_and_revoke_removes_it(
         "/api/v1/audit/entries", params={"uscc": seeded.uscc}, headers=parties["firm"]
     )
     assert history.status_code == 200, history.text
-    bank_reads = [e for e in history.json()["items"] if e["actor_code"] == "bank_fz_001"]
+    entries = history.json()["items"]
+    bank_reads = [
+        e for e in entries if e["actor_code"] == "bank_fz_001" and e["action"].startswith("report.")
+    ]
     assert len(bank_reads) == 4
     authorized = [e for e in bank_reads if e["authorization_id"] == authorization_id]
     assert len(authorized) == 1
     assert "electricity" in authorized[0]["items"]
     assert all("electricity" not in e["items"] for e in bank_reads if e not in authorized)
+    # and the grant and its revocation, next to the reads
+    consent = [
+        (e["action"], e["actor_kind"]) for e in entries if e["action"].startswith("consent.")
+    ]
+    assert consent == [
+        ("consent.revoke", "enterprise"),
+        ("consent.approve", "enterprise"),
+        ("consent.request", "institution"),
+    ]
 
     # and the provider sees its data used once
     usage = client.get("/api/v1/reports/usage", headers=parties["grid"])

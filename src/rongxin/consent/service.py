@@ -22,6 +22,8 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from rongxin.access.schemas import Principal, Purpose
+from rongxin.audit import service as audit_service
+from rongxin.audit.schemas import AccessEvent, ActorKind, Outcome
 from rongxin.consent import evidence
 from rongxin.consent.errors import AuthorizationNotFound, InvalidAuthorizationRequest
 from rongxin.consent.models import Authorization, AuthorizationEvent
@@ -73,7 +75,10 @@ def record_event(
     at: datetime,
     reason: str = "",
 ) -> None:
-    """Move ``row`` to ``to`` and append the state change (``actor`` None: the platform)."""
+    """Move ``row`` to ``to`` and append the state change (``actor`` None: the platform).
+
+    The change also goes to the access log, so that the enterprise's access history shows
+    every grant, revocation and expiry next to the reads (the free-text reason stays here)."""
     first = action is AuthorizationAction.request
     session.add(
         AuthorizationEvent(
@@ -87,6 +92,24 @@ def record_event(
             at=at,
             reason=reason[:500],
         )
+    )
+    audit_service.append(
+        session,
+        [
+            AccessEvent(
+                action=f"consent.{action.value}",
+                actor_kind=ActorKind(actor.kind.value) if actor else ActorKind.system,
+                actor_code=actor.code if actor else SYSTEM_CODE,
+                user_id=actor.user_id if actor else None,
+                uscc=row.uscc,
+                items=list(row.items),
+                purpose=Purpose(row.purpose),
+                authorization_id=row.id,
+                outcome=Outcome.allowed,
+                detail=f"{row.institution_code}: {row.status if not first else '-'} → {to.value}",
+                occurred_at=at,
+            )
+        ],
     )
     row.status = to.value
     row.status_changed_at = at
