@@ -29,10 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+from bench_support import institution_token
 from sqlalchemy import Engine, func, select
 
-from rongxin.access import service as access_service
-from rongxin.access.schemas import PrincipalKind
 from rongxin.catalog import service as catalog_service
 from rongxin.config import Settings
 from rongxin.db import migrate
@@ -103,11 +102,9 @@ def prepare(url: str, n: int, work: Path) -> dict[str, Any]:
         entities = conn.scalar(select(func.count()).select_from(MarketEntity)) or 0
         usccs = list(conn.scalars(select(MarketEntity.uscc)))
     with session_scope(session_factory(engine)) as session:
-        key = access_service.create_api_key(
-            session, kind=PrincipalKind.institution, code="bench_bank", label="bench_reports"
-        )
+        token = institution_token(session, "bench_bank")
     engine.dispose()
-    return {"entities": entities, "records": records, "usccs": usccs, "token": key.token,
+    return {"entities": entities, "records": records, "usccs": usccs, "token": token,
             **timings}  # fmt: skip
 
 

@@ -372,6 +372,13 @@ def test_a_uscc_in_detail_is_not_mistaken_for_personal_data() -> None:
     assert make_event(detail=f"entity {USCC_A}").detail == f"entity {USCC_A}"
 
 
+def test_hex_ids_in_detail_are_not_mistaken_for_mobile_numbers() -> None:
+    report_id = "a13812345678b" + "0" * 19  # a report id whose digits look like a mobile number
+    assert make_event(detail=f"report {report_id}").detail == f"report {report_id}"
+    with pytest.raises(ValidationError):
+        make_event(detail="联系电话13812345678")
+
+
 # ---- queries ------------------------------------------------------------------------------
 
 

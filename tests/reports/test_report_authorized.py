@@ -188,3 +188,21 @@ def test_an_expired_authorization_shows_nothing(
     expired = _item(_report(client, seeded.uscc, parties["bank"], "pre_loan"), "electricity")
     assert expired["available"] is False
     assert expired["restriction"] == "authorization_required"
+
+
+def test_a_refused_report_is_logged_as_denied(
+    client: TestClient, seeded: Seeded, parties: dict[str, dict[str, str]]
+) -> None:
+    refused = client.get(
+        f"/api/v1/reports/{seeded.uscc}",
+        params={"purpose": "supervision"},
+        headers=parties["bank"],
+    )
+    assert refused.status_code == 403
+    history = client.get(
+        "/api/v1/audit/entries", params={"uscc": seeded.uscc}, headers=parties["firm"]
+    )
+    denied = [e for e in history.json()["items"] if e["outcome"] == "denied"]
+    assert [(e["actor_code"], e["action"], e["purpose"]) for e in denied] == [
+        ("bank_fz_001", "report.json", "supervision")
+    ]

@@ -35,7 +35,7 @@ _ITEM_CODE: Final = re.compile(r"^[a-z][a-z0-9_]*$")
 # A detail is free text written by code, never personal data: refuse what looks like a resident
 # ID number (GB 11643, with a valid check character) or a mainland mobile number.
 _ID_NUMBER: Final = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx])(?![0-9A-Za-z])")
-_MOBILE: Final = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+_MOBILE: Final = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")
 _ID_WEIGHTS: Final = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK: Final = "10X98765432"
 
