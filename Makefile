@@ -40,7 +40,10 @@ demo: install
 	@test -f var/demo-operator-key.json || RONGXIN_DATABASE_URL=sqlite:///$(DEMO_DB) \
 		$(BIN)/rongxin access key create --kind operator --code demo-operator --label "make demo" \
 		> var/demo-operator-key.json
-	@echo "Sign in at http://127.0.0.1:8000/signin with the operator key in var/demo-operator-key.json"
+	@test -f var/demo-access.json || RONGXIN_DATABASE_URL=sqlite:///$(DEMO_DB) \
+		$(BIN)/rongxin synth-access --out var/demo-access.json
+	@echo "Sign in at http://127.0.0.1:8000/signin with a token from var/demo-operator-key.json (operator)"
+	@echo "or var/demo-access.json (the demo bank; enterprises, the first of which authorized the bank)"
 	RONGXIN_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/rongxin serve
 
 ## test: lint, then the whole suite on SQLite and on PostgreSQL ($(PG_URL))

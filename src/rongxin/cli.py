@@ -17,10 +17,11 @@ from rongxin.entities.cli import uscc_app
 from rongxin.errors import RongxinError
 from rongxin.ingest.cli import ingest_command, quality_app
 from rongxin.institutions.cli import app as institutions_app
+from rongxin.monitoring.cli import app as monitoring_app
 from rongxin.providers.cli import app as provider_app
 from rongxin.push.cli import app as push_app
 from rongxin.reports.cli import app as report_app
-from rongxin.synth.cli import synth_command
+from rongxin.synth.cli import synth_access_command, synth_command
 
 app = typer.Typer(
     name="rongxin",
@@ -40,7 +41,9 @@ app.add_typer(institutions_app, name="institutions")
 app.add_typer(provider_app, name="provider")
 app.add_typer(report_app, name="report")
 app.add_typer(audit_app, name="audit")
+app.add_typer(monitoring_app, name="monitoring")
 app.command("synth")(synth_command)
+app.command("synth-access")(synth_access_command)
 app.command("ingest")(ingest_command)
 app.add_typer(quality_app, name="quality")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from pathlib import Path
 
@@ -9,8 +10,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from rongxin.catalog import service as catalog_service
-from rongxin.cli_support import emit_json, settings_or_exit
-from rongxin.synth import service
+from rongxin.cli_support import cli_session, emit_json, settings_or_exit
+from rongxin.synth import access, service
 from rongxin.synth.writer import FileFormat
 
 
@@ -57,3 +58,29 @@ def synth_command(
             f"wrote {len(summary.files)} files, {summary.total_rows:,} rows for "
             f"{enterprises:,} entities to {out} (manifest: {out / 'manifest.json'})"
         )
+
+
+def synth_access_command(
+    enterprises: int = typer.Option(3, "--enterprises", "-n", min=1, max=50, help="Enterprises."),
+    out: Path = typer.Option(
+        Path("var/demo-access.json"), "--out", help="Where to write the demo credentials."
+    ),
+) -> None:
+    """Demo parties on a loaded node: an onboarded bank, enterprises with API keys, and an
+    active pre-loan authorization from the first enterprise to the bank (tokens → ``--out``)."""
+    settings = settings_or_exit()
+    catalog = catalog_service.load_catalog(settings.catalog_path)
+    with cli_session(settings) as session:
+        seeded = access.seed_access(
+            session, catalog=catalog, settings=settings, enterprises=enterprises
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(seeded, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    out.chmod(0o600)
+    first = seeded["authorization"]
+    typer.echo(
+        f"demo bank {seeded['institution']['code']} and {len(seeded['enterprises'])} "
+        f"enterprises; {first['uscc']} authorized {', '.join(first['items'])} "
+        f"({first['purpose']}) — tokens in {out}",
+        err=True,
+    )
