@@ -94,6 +94,11 @@ EXPECTED: Final[dict[str, frozenset[str]]] = {
     "GET /api/v1/reports/{uscc}": frozenset({INST, ENT}) | STAFF,
     "GET /api/v1/audit/entries": frozenset({PROV, ENT}) | STAFF,
     "GET /api/v1/audit/verify": STAFF,
+    "GET /api/v1/monitoring/alerts": STAFF,
+    "GET /api/v1/monitoring/alerts/{alert_id}": STAFF,
+    "POST /api/v1/monitoring/alerts/{alert_id}/acknowledge": frozenset({OPS}),
+    "POST /api/v1/monitoring/alerts/{alert_id}/close": frozenset({OPS}),
+    "POST /api/v1/monitoring/scan": frozenset({OPS}),
 }
 
 #: placeholder path arguments: well-formed, naming nothing that exists (so 404 is fine)
@@ -106,6 +111,7 @@ PATH_VALUES: Final = {
     "batch_id": "0" * 32,
     "subscription_id": "0" * 32,
     "delivery_id": "0" * 32,
+    "alert_id": "0" * 32,
 }
 
 #: query parameters some routes need before authorization can be judged

@@ -11,6 +11,7 @@ from rongxin.consent.api import router as consent_router
 from rongxin.entities.api import router as entities_router
 from rongxin.ingest.api import router as ingest_router
 from rongxin.institutions.api import router as institutions_router
+from rongxin.monitoring.api import router as monitoring_router
 from rongxin.providers.api import router as providers_router
 from rongxin.push.api import router as push_router
 from rongxin.reports.api import router as reports_router
@@ -26,3 +27,4 @@ api_router.include_router(providers_router)
 api_router.include_router(push_router)
 api_router.include_router(reports_router)
 api_router.include_router(audit_router)
+api_router.include_router(monitoring_router)

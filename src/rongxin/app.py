@@ -27,7 +27,10 @@ from rongxin.web import auth as web_auth
 from rongxin.web.pages import page_not_found, web_router
 from rongxin.web.pages_consent import consent_router
 from rongxin.web.pages_consent_requests import consent_requests_router
+from rongxin.web.pages_console import console_router
+from rongxin.web.pages_history import history_router
 from rongxin.web.pages_institutions import institutions_router
+from rongxin.web.pages_monitoring import monitoring_router
 from rongxin.web.pages_providers import providers_router
 
 log = get_logger(__name__)
@@ -123,6 +126,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(consent_router, dependencies=signed_in)
     app.include_router(consent_requests_router, dependencies=signed_in)
     app.include_router(institutions_router, dependencies=signed_in)
+    app.include_router(monitoring_router, dependencies=signed_in)
+    app.include_router(console_router, dependencies=signed_in)
+    app.include_router(history_router, dependencies=signed_in)
     web_auth.install(app, settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -118,6 +118,11 @@ class Settings(BaseSettings):
         description="Sign an audit-log checkpoint after this many new entries (Z3).",
     )
 
+    abuse_rules_path: Path | None = Field(
+        None,
+        description="An abuse-rule file that replaces the shipped abuse_rules.yaml "
+        "(thresholds of the access-log monitoring rules, Z3).",
+    )
     consent_purposes_path: Path | None = Field(
         None,
         description="A purpose-template file that replaces the shipped consent_purposes.yaml "

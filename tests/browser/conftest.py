@@ -145,13 +145,15 @@ def live_server(
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API runs an event loop in the main thread while it is open,
+# and later test modules (the group-commit writer's) start their own with asyncio.run.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not Path(CHROMIUM).is_file() and shutil.which(CHROMIUM) is None:
         pytest.fail(

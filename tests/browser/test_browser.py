@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from browser_support import LiveServer, Tab, no_horizontal_scroll
+from institution_factories import institution_token
 from playwright.sync_api import expect
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+from rongxin.access import service as access_service
+from rongxin.access.schemas import PrincipalKind
 
 
 def test_home_page(tab: Tab) -> None:
@@ -144,4 +151,112 @@ def test_phone_has_no_horizontal_scroll(phone: Tab, live_server: LiveServer) -> 
         phone.open(path)
         no_horizontal_scroll(phone.page)
         phone.screenshot(name)
+    phone.problems.assert_clean()
+
+
+# ---- the institution console, the enterprise's history, provider usage (issue 4) ---------------
+
+
+@pytest.fixture(scope="module")
+def party_tokens(live_server: LiveServer, browser_db_url: str) -> dict[str, str]:
+    """API keys of an onboarded institution, of the seeded enterprise and of a provider, made in
+    the live server's database (the server re-reads keys on every request)."""
+    engine = create_engine(browser_db_url)
+    with Session(engine) as session:
+        tokens = {
+            "institution": institution_token(session, "bank_browser"),
+            "enterprise": access_service.create_api_key(
+                session, kind=PrincipalKind.enterprise, code=live_server.uscc
+            ).token,
+            "provider": access_service.create_api_key(
+                session, kind=PrincipalKind.provider, code="samr"
+            ).token,
+        }
+        session.commit()
+    engine.dispose()
+    return tokens
+
+
+def _sign_in(tab: Tab, token: str, path: str) -> None:
+    tab.open(path)
+    tab.page.get_by_label("API 密钥").fill(token)
+    tab.page.get_by_role("button", name="登录").click()
+    tab.page.wait_for_url(re.compile(re.escape(path) + "$"))
+
+
+def test_institution_console_search_and_report(
+    tab: Tab, live_server: LiveServer, party_tokens: dict[str, str]
+) -> None:
+    _sign_in(tab, party_tokens["institution"], "/console")
+    expect(tab.page.locator("h1")).to_have_text("机构工作台")
+    expect(tab.page.get_by_role("link", name="机构工作台")).to_have_attribute(
+        "aria-current", "page"
+    )
+    tab.page.evaluate("window.__notReloaded = true")
+    tab.page.get_by_label("统一社会信用代码或企业名称").fill(live_server.uscc)
+    tab.page.get_by_role("button", name="查询").click()
+    results = tab.page.locator("#console-results")
+    expect(results.get_by_role("link", name=live_server.name, exact=True)).to_be_visible()
+    assert tab.page.evaluate("window.__notReloaded") is True, "HTMX should swap, not reload"
+    tab.screenshot("console")
+    results.get_by_role("link", name=re.compile("^查看报告")).click()
+    tab.page.wait_for_url(re.compile(rf"/entities/{live_server.uscc}/report\?purpose=pre_loan$"))
+    expect(tab.page.get_by_label("查询用途")).to_have_value("pre_loan")
+    expect(tab.page.locator(".report-access--public").first).to_be_visible()
+    tab.screenshot("report-institution")
+    tab.page.get_by_label("查询用途").select_option("post_loan")
+    tab.page.get_by_role("button", name="按此用途出具").click()
+    tab.page.wait_for_url(re.compile(r"purpose=post_loan$"))
+    expect(tab.page.locator(".credit-report")).to_contain_text("贷后管理")
+    tab.page.get_by_role("link", name="申请授权").click()
+    tab.page.wait_for_url(re.compile(rf"/consent/requests\?uscc={live_server.uscc}$"))
+    expect(tab.page.get_by_label("企业统一社会信用代码")).to_have_value(live_server.uscc)
+    tab.open("/console")
+    expect(tab.page.locator(".console-reads")).to_contain_text(live_server.uscc)
+    tab.problems.assert_clean()
+
+
+def test_enterprise_access_history(
+    tab: Tab, live_server: LiveServer, party_tokens: dict[str, str]
+) -> None:
+    _sign_in(tab, party_tokens["enterprise"], "/history")
+    expect(tab.page.locator("h1")).to_have_text("谁查看了本企业的信息")
+    expect(tab.page.get_by_role("link", name="查询记录")).to_have_attribute("aria-current", "page")
+    expect(tab.page.get_by_role("link", name="前往授权中心")).to_be_visible()
+    tab.screenshot("history")
+    tab.open(f"/entities/{live_server.uscc}/report")
+    expect(tab.page.locator(".report-access--subject").first).to_be_visible()
+    tab.problems.assert_clean()
+
+
+def test_provider_usage(tab: Tab, party_tokens: dict[str, str]) -> None:
+    _sign_in(tab, party_tokens["provider"], "/providers/samr/usage")
+    expect(tab.page.locator("h1")).to_contain_text("数据使用情况")
+    expect(tab.page.locator(".usage-table")).to_contain_text("市场主体登记信息")
+    tab.screenshot("provider-usage")
+    tab.problems.assert_clean()
+
+
+@pytest.mark.parametrize(
+    ("kind", "paths"),
+    [
+        ("institution", ("/console", "/report")),
+        ("enterprise", ("/history", "/report")),
+        ("provider", ("/providers/samr/usage",)),
+    ],
+)
+def test_phone_new_pages_have_no_horizontal_scroll(
+    phone: Tab,
+    live_server: LiveServer,
+    party_tokens: dict[str, str],
+    kind: str,
+    paths: tuple[str, ...],
+) -> None:
+    _sign_in(phone, party_tokens[kind], paths[0])
+    for path in paths:
+        target = f"/entities/{live_server.uscc}/report" if path == "/report" else path
+        if target != paths[0]:
+            phone.open(target)
+        no_horizontal_scroll(phone.page)
+        phone.screenshot(f"phone-{kind}-{target.strip('/').replace('/', '-')}")
     phone.problems.assert_clean()

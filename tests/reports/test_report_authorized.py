@@ -112,6 +112,8 @@ def test_grant_shows_the_authorized_section_masked_and_revoke_removes_it(
     assert fields["account_no"] == MASKED
     assert fields["amount_due"] == 980.0
     assert ACCOUNT not in str(report)  # not in the record key either
+    section = next(sec for sec in report["sections"] if sec["code"] == "authorized")
+    assert section["note"].startswith("以下信息经企业授权")
     assert next(n for n in report["notices"] if n["code"] == "scope")["text"].startswith(
         "本报告含依法可公开的信用信息，以及经信息主体授权"
     )

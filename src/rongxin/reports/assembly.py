@@ -69,7 +69,7 @@ ALLOWED_PURPOSES: Final[dict[RequesterKind, frozenset[ReportPurpose]]] = {
     RequesterKind.regulator: frozenset({ReportPurpose.supervision}),
     RequesterKind.anonymous: frozenset({ReportPurpose.public_inquiry}),
     RequesterKind.provider: frozenset(),
-    RequesterKind.enterprise: frozenset({ReportPurpose.self_query}),
+    RequesterKind.enterprise: frozenset({ReportPurpose.self_query, ReportPurpose.public_inquiry}),
 }
 
 
@@ -340,7 +340,9 @@ def build_report(
         if not grouped.get(code):
             continue
         title, title_en = wording.SECTION_TITLES.get(code, (code, code))
-        note, note_en = wording.SECTION_NOTES.get(code, (None, None))
+        shown = any(i["available"] for i in grouped[code])
+        note_key = f"{code}.shown" if shown and f"{code}.shown" in wording.SECTION_NOTES else code
+        note, note_en = wording.SECTION_NOTES.get(note_key, (None, None))
         sections.append(
             {
                 "code": code,

@@ -25,6 +25,13 @@ SECTION_NOTES: Final[dict[str, tuple[str, str]]] = {
         "The following information is visible with the enterprise's authorization; "
         "this report does not show it.",
     ),
+    f"{SectionCode.authorized}.shown": (
+        "以下信息经企业授权或由信息主体本人查询而列示；经授权列示的个人信息已按规定脱敏，"
+        "仅限授权用途使用。未获授权的事项仍不予列示。",
+        "The following information is shown under the enterprise's authorization or to the "
+        "information subject itself; personal data shown under an authorization is masked and "
+        "may be used only for the authorized purpose. Items not authorized are not shown.",
+    ),
     SectionCode.self_reported: (
         "以下信息由信息主体自主填报并作出信用承诺，标注为“自主填报”，平台未核实其真实性。",
         "The following information is self-reported by the information subject under a "

@@ -9,25 +9,37 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
 
+from rongxin.access.schemas import PURPOSE_NAMES, Principal, PrincipalKind, Purpose
+from rongxin.audit import writer as audit_writer
 from rongxin.catalog import service as catalog_service
 from rongxin.catalog.errors import UnknownItem
-from rongxin.catalog.schemas import Category, ItemSummary, Provider
-from rongxin.deps import CatalogDep, SessionDep
+from rongxin.catalog.schemas import Catalog, Category, ItemSummary, Provider
+from rongxin.db.group_commit import GroupCommitWriter
+from rongxin.deps import CatalogDep, GroupCommitDep, SessionDep
 from rongxin.entities import search as entities_search
 from rongxin.entities import service as entities_service
 from rongxin.entities.errors import EntityNotFound, InvalidUscc
-from rongxin.errors import RongxinError
+from rongxin.errors import Forbidden, RongxinError
+from rongxin.institutions import service as institutions_service
+from rongxin.providers import service as providers_service
+from rongxin.providers.client import ProviderClient
+from rongxin.providers.deps import ProviderClientDep
 from rongxin.reports import rendering as report_rendering
 from rongxin.reports import service as reports_service
-from rongxin.reports.schemas import CreditReport, ReportFormat, ReportPurpose
+from rongxin.reports.errors import PurposeNotAllowed
+from rongxin.reports.schemas import CreditReport, ReportFormat
 from rongxin.web import i18n
 from rongxin.web.rendering import is_htmx, relative_url, render, settings_of
+
+if TYPE_CHECKING:
+    from rongxin.web.auth import WebPrincipal  # it imports this module
 
 SEARCH_LIMIT = 20
 
@@ -256,40 +268,202 @@ def entity_detail(request: Request, uscc: str, session: SessionDep) -> Response:
     return render(request, "entities/detail.html", {"entity": entity})
 
 
-# ---- credit report (anonymous visitors: public information, purpose 公开查询) --------------------
+# ---- credit report, per viewer -----------------------------------------------------------------
 
 
-def _public_report(
-    request: Request, uscc: str, session: SessionDep, catalog: CatalogDep, fmt: ReportFormat
-) -> CreditReport:
-    return reports_service.issue_report(
-        session,
-        catalog=catalog,
-        uscc=uscc,
-        requester=None,
-        purpose=ReportPurpose.public_inquiry,
-        settings=settings_of(request),
-        format=fmt,
+#: the purposes a signed-in viewer may pick on the report page, default first (Z2: institutions
+#: read for financing only; the enterprise reads its own report as 本企业查询)
+VIEWER_PURPOSES: Final[dict[PrincipalKind, tuple[Purpose, ...]]] = {
+    PrincipalKind.institution: (Purpose.pre_loan, Purpose.in_loan, Purpose.post_loan),
+    PrincipalKind.operator: (Purpose.supervision, Purpose.public_inquiry),
+    PrincipalKind.regulator: (Purpose.supervision,),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ReportViewer:
+    """Who a report page is issued to, and for what purpose.
+
+    ``principal`` is ``None`` for the public report (anonymous visitors, and signed-in parties
+    that have no report purpose of their own for this entity: a provider, another enterprise).
+    ``choices`` are the purposes the page offers (none: the purpose is fixed).
+    """
+
+    principal: Principal | None
+    purpose: Purpose
+    choices: tuple[Purpose, ...] = ()
+
+
+def report_viewer(
+    session: Session,
+    web: WebPrincipal | None,
+    *,
+    uscc: str,
+    asked: Purpose | None,
+    locale: str = i18n.DEFAULT_LOCALE,
+) -> ReportViewer:
+    """The principal and purpose a report page is issued as (403 for a purpose not offered)."""
+    if web is None:
+        return _fixed(None, Purpose.public_inquiry, asked, locale)
+    principal = _principal(web)
+    if web.kind is PrincipalKind.enterprise:
+        if web.code == uscc.strip().upper():
+            return _fixed(principal, Purpose.self_query, asked, locale)
+        return _fixed(None, Purpose.public_inquiry, asked, locale)
+    offered = VIEWER_PURPOSES.get(web.kind)
+    if offered is None:  # providers read their own items through deliveries, not reports
+        return _fixed(None, Purpose.public_inquiry, asked, locale)
+    if web.kind is PrincipalKind.institution:
+        approved = institutions_service.allowed_purposes(session, web.code)
+        offered = tuple(p for p in offered if p in approved) or offered
+    purpose = offered[0] if asked is None else asked
+    if purpose not in offered:
+        raise _purpose_refused(purpose, offered, locale)
+    return ReportViewer(principal, purpose, offered)
+
+
+def _principal(web: WebPrincipal | None) -> Principal | None:
+    if web is None:
+        return None
+    return Principal(kind=web.kind, code=web.code, key_id=web.key_id, user_id=web.user_id)
+
+
+def _purpose_name(purpose: Purpose, locale: str) -> str:
+    zh, en = PURPOSE_NAMES[purpose]
+    return f"{en} ({purpose.value})" if locale == "en" else f"{zh}（{purpose.value}）"
+
+
+def _purpose_refused(
+    asked: Purpose, offered: tuple[Purpose, ...], locale: str
+) -> PurposeNotAllowed:
+    joiner = ", " if locale == "en" else "、"
+    message = i18n.translate(
+        locale,
+        "console.error_purpose",
+        purpose=_purpose_name(asked, locale),
+        choices=joiner.join(_purpose_name(p, locale) for p in offered),
     )
+    return PurposeNotAllowed(message, field="purpose", purpose=asked.value)
+
+
+def _fixed(
+    principal: Principal | None, purpose: Purpose, asked: Purpose | None, locale: str
+) -> ReportViewer:
+    if asked is not None and asked is not purpose:
+        raise _purpose_refused(asked, (purpose,), locale)
+    return ReportViewer(principal, purpose)
+
+
+def _viewer_report(
+    request: Request,
+    *,
+    uscc: str,
+    asked: Purpose | None,
+    session: Session,
+    catalog: Catalog,
+    writer: GroupCommitWriter,
+    providers: ProviderClient,
+    fmt: ReportFormat,
+) -> tuple[ReportViewer, CreditReport]:
+    """Issue the report as the signed-in viewer (:func:`report_viewer`) in this request's
+    transaction. A refusal is logged in its own committed batch (this transaction is rolled
+    back by the error) and re-raised: the page shows it."""
+    settings = settings_of(request)
+    web: WebPrincipal | None = getattr(request.state, "web_principal", None)
+    viewer: ReportViewer | None = None
+    try:
+        locale = i18n.negotiate(request, default=settings.default_locale).locale
+        viewer = report_viewer(session, web, uscc=uscc, asked=asked, locale=locale)
+        report = reports_service.issue_report(
+            session,
+            catalog=catalog,
+            uscc=uscc,
+            requester=viewer.principal,
+            purpose=viewer.purpose,
+            settings=settings,
+            format=fmt,
+            interface=providers_service.interface_fetcher(
+                session, providers, principal=viewer.principal, uscc=uscc, purpose=viewer.purpose
+            ),
+        )
+    except Forbidden as exc:
+        session.commit()  # release SQLite's write lock (sign-in stamps) before the writer runs
+        denied = audit_writer.denial(
+            viewer.principal if viewer is not None else _principal(web),
+            action=f"report.{fmt.value}",
+            uscc=uscc,
+            purpose=viewer.purpose if viewer is not None else asked,
+            reason=exc.message,
+        )
+        audit_writer.record_denial_sync(writer, denied, settings=settings)
+        raise
+    return viewer, report
+
+
+def _signed_in(request: Request) -> bool:
+    return getattr(request.state, "web_principal", None) is not None
+
+
+PurposeQuery = Annotated[
+    Purpose | None, Query(description="Why the report is issued (signed-in viewers).")
+]
 
 
 @web_router.get("/entities/{uscc}/report", name="entity_report")
 def entity_report(
-    request: Request, uscc: str, session: SessionDep, catalog: CatalogDep
+    request: Request,
+    uscc: str,
+    session: SessionDep,
+    catalog: CatalogDep,
+    writer: GroupCommitDep,
+    providers: ProviderClientDep,
+    purpose: PurposeQuery = None,
 ) -> Response:
-    report = _public_report(request, uscc, session, catalog, ReportFormat.html)
-    return render(request, "reports/page.html", {"report": report})
+    viewer, report = _viewer_report(
+        request,
+        uscc=uscc,
+        asked=purpose,
+        session=session,
+        catalog=catalog,
+        writer=writer,
+        providers=providers,
+        fmt=ReportFormat.html,
+    )
+    response = render(
+        request,
+        "reports/page.html",
+        {"report": report, "purpose_choices": [p.value for p in viewer.choices]},
+    )
+    if viewer.principal is not None or _signed_in(request):
+        response.headers["Cache-Control"] = "no-store"  # issued to one signed-in viewer
+    return response
 
 
 @web_router.get("/entities/{uscc}/report.pdf", name="entity_report_pdf")
 def entity_report_pdf(
-    request: Request, uscc: str, session: SessionDep, catalog: CatalogDep
+    request: Request,
+    uscc: str,
+    session: SessionDep,
+    catalog: CatalogDep,
+    writer: GroupCommitDep,
+    providers: ProviderClientDep,
+    purpose: PurposeQuery = None,
 ) -> Response:
-    report = _public_report(request, uscc, session, catalog, ReportFormat.pdf)
+    viewer, report = _viewer_report(
+        request,
+        uscc=uscc,
+        asked=purpose,
+        session=session,
+        catalog=catalog,
+        writer=writer,
+        providers=providers,
+        fmt=ReportFormat.pdf,
+    )
     locale = i18n.negotiate(request, default=settings_of(request).default_locale).locale
     name = report_rendering.filename(report, ReportFormat.pdf)
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if viewer.principal is not None or _signed_in(request):
+        headers["Cache-Control"] = "no-store"
     return Response(
-        report_rendering.render_pdf(report, locale),
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        report_rendering.render_pdf(report, locale), media_type="application/pdf", headers=headers
     )

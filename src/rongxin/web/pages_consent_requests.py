@@ -8,6 +8,7 @@ input ``aria-invalid`` and keep what was typed. The form posts the session's CSR
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Annotated, Any, Final
@@ -41,6 +42,7 @@ from rongxin.web.pages_consent import (
 from rongxin.web.rendering import render
 
 FINANCING_ORDER: Final = [p for p in PURPOSE_NAMES if p in FINANCING_PURPOSES]
+USCC_SHAPE: Final = re.compile(r"[0-9A-Z]{18}")  # what ``?uscc=`` may prefill
 
 consent_requests_router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
@@ -129,14 +131,21 @@ def consent_requests(
     catalog: CatalogDep,
     templates: TemplatesDep,
     done: Annotated[str, Query(max_length=16)] = "",
+    uscc: Annotated[str, Query(max_length=40, description="Prefill the enterprise's USCC.")] = "",
 ) -> Response:
+    """The request form; ``?uscc=`` (from the institution console or a report) prefills the
+    enterprise. Only a well-formed code is taken; the service checks it again on submit."""
+    form = _default_form(utcnow().date())
+    prefill = uscc.strip().upper()
+    if USCC_SHAPE.fullmatch(prefill):
+        form.uscc = prefill
     return _requests_page(
         request,
         principal=principal,
         session=session,
         catalog=catalog,
         templates=templates,
-        form=_default_form(utcnow().date()),
+        form=form,
         done=done,
     )
 

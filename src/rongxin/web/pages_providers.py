@@ -2,7 +2,9 @@
 
 - ``/providers/{code}/batches``: a provider's delivery history, newest first;
 - ``/providers/{code}/batches/{batch_id}``: one batch, its quality and (when rejected) problems;
-- ``/quality``: quality per provider and item, and trend charts for one provider's items.
+- ``/quality``: quality per provider and item, and trend charts for one provider's items;
+- ``/providers/{code}/usage``: how the provider's data is used (使用情况反馈, V1): issued
+  reports per item and purpose, and the latest accesses to its items from the access log.
 
 A provider sees only its own deliveries (another code is a 404, as if it did not exist);
 operators and regulators see every provider's. Authorization goes through
@@ -16,18 +18,22 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Query, Request, Response
 
-from rongxin.access.schemas import PrincipalKind
+from rongxin.access.schemas import PrincipalKind, Purpose
+from rongxin.audit import service as audit_service
 from rongxin.catalog.schemas import Catalog, Item, Provider
 from rongxin.deps import CatalogDep, SessionDep
 from rongxin.errors import NotFound
 from rongxin.ingest import history, quality
 from rongxin.ingest.schemas import BatchRead, BatchStatus, QualityPoint, QualityRead, QualityRow
+from rongxin.reports import service as reports_service
 from rongxin.web import i18n
 from rongxin.web.auth import DeliveryViewer, StaffPrincipal, WebPrincipal
 from rongxin.web.pages import Pager, PageRoute
+from rongxin.web.pages_history import log_names
 from rongxin.web.rendering import render, settings_of
 
 BATCH_PAGE_SIZE: Final = 20
+USAGE_PAGE_SIZE: Final = 20
 TREND_POINTS: Final = 60
 
 providers_router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -217,6 +223,50 @@ def quality_page(
                 "items": items,
                 "trends": trends,
                 "chart_data": _chart_data(trends, _locale(request)),
+                "principal": principal,
+            },
+        )
+    )
+
+
+# ---- usage feedback -----------------------------------------------------------------------------
+
+
+@providers_router.get("/providers/{code}/usage", name="provider_usage")
+def provider_usage(
+    request: Request,
+    code: str,
+    principal: DeliveryViewer,
+    session: SessionDep,
+    catalog: CatalogDep,
+    cursor: Annotated[int | None, Query(ge=1, description="next_cursor of the newer page")] = None,
+) -> Response:
+    """Reports that used the provider's items, per item and purpose, and the latest accesses
+    to its items (each entry shows only the provider's own items; user ids hidden)."""
+    provider = _visible_provider(request, catalog, principal, code)
+    usage = reports_service.provider_usage(session, provider_code=code, catalog=catalog)
+    used = {p.purpose for p in usage.by_purpose}
+    page = audit_service.entries(
+        session,
+        provider_code=code,
+        catalog=catalog,
+        limit=USAGE_PAGE_SIZE,
+        cursor=cursor,
+        hide_user=True,
+    )
+    next_url = f"/providers/{code}/usage?cursor={page.next_cursor}" if page.next_cursor else None
+    return _no_store(
+        render(
+            request,
+            "providers/usage.html",
+            {
+                **log_names(session, catalog, _locale(request)),
+                "provider": provider,
+                "usage": usage,
+                "purposes": [p for p in Purpose if p in used],
+                "entries": page.items,
+                "cursor": cursor,
+                "next_url": next_url,
                 "principal": principal,
             },
         )

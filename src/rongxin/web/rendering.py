@@ -44,13 +44,20 @@ NAV: Final = (("home", "/"), ("catalog", "/catalog"), ("entities", "/entities"))
 def signed_in_nav(kind: str, code: str) -> list[tuple[str, str]]:
     """Navigation entries (message key, path) for a signed-in principal of ``kind``."""
     if kind in ("operator", "regulator"):
-        return [("quality.nav", "/quality")]
+        return [
+            ("quality.nav", "/quality"),
+            ("institutions.nav", "/institutions"),
+            ("monitoring.nav", "/monitoring/alerts"),
+        ]
     if kind == "provider":
-        return [("deliveries.nav", f"/providers/{code}/batches")]
+        return [
+            ("deliveries.nav", f"/providers/{code}/batches"),
+            ("history.nav_usage", f"/providers/{code}/usage"),
+        ]
     if kind == "enterprise":
-        return [("consent.nav_centre", "/consent")]
+        return [("consent.nav_centre", "/consent"), ("history.nav", "/history")]
     if kind == "institution":
-        return [("consent.nav_requests", "/consent/requests")]
+        return [("console.nav", "/console"), ("consent.nav_requests", "/consent/requests")]
     return []
 
 

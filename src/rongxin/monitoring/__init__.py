@@ -1,0 +1,1 @@
+"""Abuse monitoring of the access log (Z3): rules, alerts, escalation to suspension."""

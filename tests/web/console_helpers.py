@@ -1,0 +1,114 @@
+"""Shared data and sign-in for the console, report and history page tests (importable as
+``console_helpers``: tests/web is on the path)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from entity_factories import create_entity, make_uscc
+from fastapi.testclient import TestClient
+from institution_factories import institution_token
+from record_factories import create_record
+from sqlalchemy.orm import Session
+from web_helpers import sign_in
+
+from rongxin.access import service as access_service
+from rongxin.access.schemas import Principal, PrincipalKind
+from rongxin.catalog import service as catalog_service
+from rongxin.consent import lifecycle, requests
+from rongxin.consent.evidence import evidence_key
+from rongxin.consent.notice import load_notices
+from rongxin.consent.purposes import load_templates
+from rongxin.consent.schemas import AuthorizationRead, AuthorizationRequest
+from rongxin.db.base import utcnow
+
+BANK = "bank_console"
+BANK_NAME = "福州榕城农村商业银行股份有限公司"  # institution_factories.application()
+FIRM_NAME = "福州市鼓楼区闽江电气有限公司"
+ACCOUNT = "3501000012347788"
+MASKED = "3501********7788"
+
+Login = Callable[[str, str], TestClient]
+
+
+def seed_firm(session: Session) -> str:
+    """An enterprise with a public penalty and an electricity bill (needs authorization)."""
+    uscc = make_uscc(region="350102", seed=7101)
+    create_entity(session, uscc=uscc, name=FIRM_NAME)
+    create_record(session, item_code="admin_penalty", uscc=uscc, payload={"fine_amount": 5000})
+    create_record(
+        session,
+        item_code="electricity",
+        uscc=uscc,
+        payload={
+            "account_no": ACCOUNT,
+            "period": "2025-06",
+            "consumption": 1200.5,
+            "amount_due": 980.0,
+            "amount_paid": 980.0,
+            "overdue_days": 0,
+        },
+        event_date=date(2025, 6, 1),
+    )
+    session.flush()
+    return uscc
+
+
+def make_login(secure_client: TestClient, session: Session) -> Login:
+    """Sign the client in as ``kind``/``code`` (signing out whoever was signed in)."""
+
+    def as_(kind: str, code: str) -> TestClient:
+        secure_client.cookies.clear()
+        if PrincipalKind(kind) is PrincipalKind.institution:
+            token = institution_token(session, code)
+        else:
+            token = access_service.create_api_key(
+                session, kind=PrincipalKind(kind), code=code
+            ).token
+        sign_in(secure_client, token)
+        return secure_client
+
+    return as_
+
+
+def grant(
+    session: Session, uscc: str, items: list[str], *, institution: str = BANK, **terms: Any
+) -> AuthorizationRead:
+    """The institution asks, the enterprise approves (now): an active authorization."""
+    now = utcnow()
+    spec = AuthorizationRequest.model_validate(
+        {
+            "uscc": uscc,
+            "loan_application_ref": "LA-2026-0077",
+            "purpose": "pre_loan",
+            "items": items,
+            "access_mode": "view",
+            "data_from_date": date(2024, 1, 1),
+            "data_to_date": date(2025, 12, 31),
+            "retention_days": 30,
+            "valid_until": now + timedelta(days=20),
+            **terms,
+        }
+    )
+    asked = requests.request_authorization(
+        session,
+        catalog=catalog_service.load_catalog(),
+        templates=load_templates(),
+        institution_code=institution,
+        spec=spec,
+        actor=Principal(kind=PrincipalKind.institution, code=institution, key_id="k-bank"),
+        now=now,
+    )
+    notices = load_notices()
+    return lifecycle.approve(
+        session,
+        authorization_id=asked.id,
+        uscc=uscc,
+        actor=Principal(kind=PrincipalKind.enterprise, code=uscc, key_id="k-firm"),
+        risk_notice_sha256=notices.in_force(now).sha256,
+        notices=notices,
+        key=evidence_key("a-test-secret-for-console-evidence"),
+        now=now,
+    )
