@@ -35,7 +35,6 @@ from sqlalchemy import Engine, func, select
 from rongxin.catalog import service as catalog_service
 from rongxin.config import Settings
 from rongxin.db import migrate
-from rongxin.db.models import metadata
 from rongxin.db.session import build_engine, session_factory, session_scope
 from rongxin.entities.models import MarketEntity
 from rongxin.ingest.manifest import read_manifest
@@ -84,7 +83,6 @@ def prepare(url: str, n: int, work: Path) -> dict[str, Any]:
     env = {**os.environ, "RONGXIN_DATABASE_URL": url}
     engine = build_engine(Settings(database_url=url))
     migrate.upgrade(engine)
-    metadata.create_all(engine)  # tables newer than the last migration
     timings: dict[str, Any] = {}
     with engine.connect() as conn:
         entities = conn.scalar(select(func.count()).select_from(MarketEntity)) or 0

@@ -41,8 +41,16 @@ class Authorization(Base):
 
     __tablename__ = "authorization"
     __table_args__ = (
-        # active_authorization(): one institution's authorizations from one enterprise
-        Index("ix_authorization_subject", "uscc", "institution_code", "status"),
+        # active_authorization(s)(), the policy's lookup on every institution's report: all
+        # its equality terms, then the range (else SQLite scans every active authorization)
+        Index(
+            "ix_authorization_subject",
+            "uscc",
+            "institution_code",
+            "status",
+            "purpose",
+            "valid_until",
+        ),
         Index("ix_authorization_institution", "institution_code", "requested_at"),
         Index("ix_authorization_status_until", "status", "valid_until"),
     )

@@ -147,7 +147,9 @@ def upgrade() -> None:
             "ix_authorization_status_until", ["status", "valid_until"], unique=False
         )
         batch_op.create_index(
-            "ix_authorization_subject", ["uscc", "institution_code", "status"], unique=False
+            "ix_authorization_subject",
+            ["uscc", "institution_code", "status", "purpose", "valid_until"],
+            unique=False,
         )
 
     op.create_table(
