@@ -96,14 +96,16 @@ def seed_access(
     from the first of them (items: social insurance, electricity, tax payments)."""
     if enterprises < 1:
         raise InvalidInput("need at least one enterprise", field="enterprises")
-    page = search_entities(session, limit=enterprises)
-    if not page.items:
+    page = search_entities(session, limit=max(50, enterprises * 10))
+    # companies (企业法人, USCC "91…") first: they have employees, utilities and tax records
+    candidates = sorted(page.items, key=lambda e: (not e.uscc.startswith("91"), e.name))
+    if not candidates:
         raise InvalidInput(
             "no market entities yet: load a package first (`rongxin ingest --manifest …`)"
         )
     bank_token = _onboard_bank(session)
     firms = []
-    for entity in page.items:
+    for entity in candidates[:enterprises]:
         key = access_service.create_api_key(
             session, kind=PrincipalKind.enterprise, code=entity.uscc, label="demo"
         )
