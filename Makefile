@@ -75,6 +75,8 @@ bench: install-dev
 		--rows 5000000 --database-url sqlite:///var/bench/ingest.db
 	$(BIN)/python benchmarks/bench_reports.py --entities 1000000 \
 		--database-url sqlite:///var/bench/reports.db
+	$(BIN)/python benchmarks/bench_policy.py --entities 1000000 \
+		--database-url sqlite:///var/bench/reports.db --sample 1000 --rounds 2
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage
