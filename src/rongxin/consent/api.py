@@ -12,7 +12,8 @@ Another party's authorization answers 404, as if it did not exist.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Final
 
 from fastapi import APIRouter, Body, Query, status
 
@@ -30,6 +31,7 @@ from rongxin.consent.purposes import TemplateSet
 from rongxin.consent.schemas import (
     Approval,
     ApprovalChannel,
+    AuthorizationAction,
     AuthorizationDetail,
     AuthorizationRead,
     AuthorizationRequest,
@@ -203,76 +205,43 @@ def approve(
     )
 
 
-@router.post("/authorizations/{authorization_id}/reject", response_model=AuthorizationRead)
-def reject(
-    authorization_id: str,
-    session: SessionDep,
-    principal: EnterprisePrincipal,
-    body: OptionalReason = None,
-) -> AuthorizationRead:
-    """Decline a request."""
-    return lifecycle.reject(
-        session,
-        authorization_id=authorization_id,
-        uscc=principal.code,
-        actor=principal,
-        now=utcnow(),
-        reason=body.reason if body else "",
-    )
+#: the enterprise's simple decisions, one route each: ``POST …/{authorization_id}/{action}``
+DECISIONS: Final = {
+    AuthorizationAction.reject: "Decline a request.",
+    AuthorizationAction.revoke: "End an active or paused authorization; effective immediately.",
+    AuthorizationAction.pause: "Suspend an active authorization; reads stop at once.",
+    AuthorizationAction.resume: "Lift a pause (periodic access counts as reconfirmed).",
+}
 
 
-@router.post("/authorizations/{authorization_id}/revoke", response_model=AuthorizationRead)
-def revoke(
-    authorization_id: str,
-    session: SessionDep,
-    principal: EnterprisePrincipal,
-    body: OptionalReason = None,
-) -> AuthorizationRead:
-    """End an active or paused authorization; effective immediately."""
-    return lifecycle.revoke(
-        session,
-        authorization_id=authorization_id,
-        uscc=principal.code,
-        actor=principal,
-        now=utcnow(),
-        reason=body.reason if body else "",
-    )
+def _decision_route(action: AuthorizationAction) -> Callable[..., AuthorizationRead]:
+    def decide(
+        authorization_id: str,
+        session: SessionDep,
+        principal: EnterprisePrincipal,
+        body: OptionalReason = None,
+    ) -> AuthorizationRead:
+        return lifecycle.change(
+            session,
+            action=action,
+            authorization_id=authorization_id,
+            uscc=principal.code,
+            actor=principal,
+            now=utcnow(),
+            reason=body.reason if body else "",
+        )
+
+    decide.__doc__ = DECISIONS[action]
+    return decide
 
 
-@router.post("/authorizations/{authorization_id}/pause", response_model=AuthorizationRead)
-def pause(
-    authorization_id: str,
-    session: SessionDep,
-    principal: EnterprisePrincipal,
-    body: OptionalReason = None,
-) -> AuthorizationRead:
-    """Suspend an active authorization; reads stop at once."""
-    return lifecycle.pause(
-        session,
-        authorization_id=authorization_id,
-        uscc=principal.code,
-        actor=principal,
-        now=utcnow(),
-        reason=body.reason if body else "",
-    )
-
-
-@router.post("/authorizations/{authorization_id}/resume", response_model=AuthorizationRead)
-def resume(
-    authorization_id: str,
-    session: SessionDep,
-    principal: EnterprisePrincipal,
-    body: OptionalReason = None,
-) -> AuthorizationRead:
-    """Lift a pause (periodic access counts as reconfirmed)."""
-    return lifecycle.resume(
-        session,
-        authorization_id=authorization_id,
-        uscc=principal.code,
-        actor=principal,
-        now=utcnow(),
-        reason=body.reason if body else "",
-    )
+for _action in DECISIONS:
+    router.post(
+        f"/authorizations/{{authorization_id}}/{_action.value}",
+        response_model=AuthorizationRead,
+        name=_action.value,
+        summary=_action.value.capitalize(),
+    )(_decision_route(_action))
 
 
 @router.post("/authorizations/{authorization_id}/reconfirm", response_model=AuthorizationRead)

@@ -15,6 +15,8 @@ Only the enterprise the authorization is about (its USCC) can act on it; for any
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -147,18 +149,38 @@ def approve(
     return to_read(row, now)
 
 
-def _simple(
+#: the enterprise's simple decisions: from which states, to which state
+_STEPS: Final[
+    dict[AuthorizationAction, tuple[tuple[AuthorizationStatus, ...], AuthorizationStatus]]
+] = {
+    # declines a request
+    AuthorizationAction.reject: ((AuthorizationStatus.requested,), AuthorizationStatus.rejected),
+    # ends an authorization at once (active or paused)
+    AuthorizationAction.revoke: (
+        (AuthorizationStatus.active, AuthorizationStatus.paused),
+        AuthorizationStatus.revoked,
+    ),
+    # suspends an active authorization (reads stop at once)
+    AuthorizationAction.pause: ((AuthorizationStatus.active,), AuthorizationStatus.paused),
+    # lifts a pause (and, for periodic access, reconfirms)
+    AuthorizationAction.resume: ((AuthorizationStatus.paused,), AuthorizationStatus.active),
+}
+
+
+def change(
     session: Session,
     *,
+    action: AuthorizationAction,
     authorization_id: str,
     uscc: str,
     actor: Principal,
     now: datetime,
-    reason: str,
-    action: AuthorizationAction,
-    allowed_from: tuple[AuthorizationStatus, ...],
-    to: AuthorizationStatus,
+    reason: str = "",
 ) -> AuthorizationRead:
+    """The enterprise rejects, revokes, pauses or resumes an authorization (``_STEPS``)."""
+    if action not in _STEPS:
+        raise ValueError(f"{action.value} is not a simple decision")
+    allowed_from, to = _STEPS[action]
     row = _transition(
         session,
         authorization_id=authorization_id,
@@ -177,96 +199,10 @@ def _simple(
     return to_read(row, now)
 
 
-def reject(
-    session: Session,
-    *,
-    authorization_id: str,
-    uscc: str,
-    actor: Principal,
-    now: datetime,
-    reason: str = "",
-) -> AuthorizationRead:
-    """The enterprise declines a request."""
-    return _simple(
-        session,
-        authorization_id=authorization_id,
-        uscc=uscc,
-        actor=actor,
-        now=now,
-        reason=reason,
-        action=AuthorizationAction.reject,
-        allowed_from=(AuthorizationStatus.requested,),
-        to=AuthorizationStatus.rejected,
-    )
-
-
-def revoke(
-    session: Session,
-    *,
-    authorization_id: str,
-    uscc: str,
-    actor: Principal,
-    now: datetime,
-    reason: str = "",
-) -> AuthorizationRead:
-    """The enterprise ends an authorization at once (active or paused)."""
-    return _simple(
-        session,
-        authorization_id=authorization_id,
-        uscc=uscc,
-        actor=actor,
-        now=now,
-        reason=reason,
-        action=AuthorizationAction.revoke,
-        allowed_from=(AuthorizationStatus.active, AuthorizationStatus.paused),
-        to=AuthorizationStatus.revoked,
-    )
-
-
-def pause(
-    session: Session,
-    *,
-    authorization_id: str,
-    uscc: str,
-    actor: Principal,
-    now: datetime,
-    reason: str = "",
-) -> AuthorizationRead:
-    """The enterprise suspends an active authorization (reads stop at once)."""
-    return _simple(
-        session,
-        authorization_id=authorization_id,
-        uscc=uscc,
-        actor=actor,
-        now=now,
-        reason=reason,
-        action=AuthorizationAction.pause,
-        allowed_from=(AuthorizationStatus.active,),
-        to=AuthorizationStatus.paused,
-    )
-
-
-def resume(
-    session: Session,
-    *,
-    authorization_id: str,
-    uscc: str,
-    actor: Principal,
-    now: datetime,
-    reason: str = "",
-) -> AuthorizationRead:
-    """The enterprise lifts a pause (and, for periodic access, reconfirms)."""
-    return _simple(
-        session,
-        authorization_id=authorization_id,
-        uscc=uscc,
-        actor=actor,
-        now=now,
-        reason=reason,
-        action=AuthorizationAction.resume,
-        allowed_from=(AuthorizationStatus.paused,),
-        to=AuthorizationStatus.active,
-    )
+reject = partial(change, action=AuthorizationAction.reject)
+revoke = partial(change, action=AuthorizationAction.revoke)
+pause = partial(change, action=AuthorizationAction.pause)
+resume = partial(change, action=AuthorizationAction.resume)
 
 
 def reconfirm(

@@ -46,7 +46,7 @@ from rongxin.config import Environment, Settings
 from rongxin.deps import CatalogDep, SessionDep, SettingsDep
 from rongxin.web import i18n
 from rongxin.web.pages import PageRoute, error_page
-from rongxin.web.rendering import is_htmx, relative_url, render, settings_of
+from rongxin.web.rendering import is_htmx, locale_of, no_store, relative_url, render, settings_of
 
 SESSION_COOKIE: Final = "rongxin_session"
 SESSION_MAX_AGE: Final = int(timedelta(hours=8).total_seconds())
@@ -238,11 +238,6 @@ def redirect_to_signin(request: Request, next_url: str) -> Response:
 auth_router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 
-def no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _signin_form(
     request: Request, *, next_url: str, error: str | None = None, status_code: int = 200
 ) -> Response:
@@ -290,10 +285,6 @@ def signin_submit(
         )
     remember(request, principal)  # a fresh session (and CSRF token) on every sign-in
     return RedirectResponse(safe_next(next), status_code=303)
-
-
-def locale_of(request: Request) -> str:
-    return i18n.negotiate(request, default=settings_of(request).default_locale).locale
 
 
 # ---- person accounts ----------------------------------------------------------------------------

@@ -43,7 +43,7 @@ from rongxin.errors import RongxinError
 from rongxin.web import i18n
 from rongxin.web.auth import WebPrincipal, csrf_ok, csrf_token, require_web_principal
 from rongxin.web.pages import PageRoute, error_page
-from rongxin.web.rendering import render, settings_of
+from rongxin.web.rendering import locale_of, no_store, render
 
 LIST_LIMIT: Final = 100
 ACTIONS: Final = ("approve", "reject", "revoke", "pause", "resume", "reconfirm")
@@ -63,15 +63,6 @@ AuthorizationViewer = Annotated[
         )
     ),
 ]
-
-
-def locale_of(request: Request) -> str:
-    return i18n.negotiate(request, default=settings_of(request).default_locale).locale
-
-
-def no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"  # pages about one party's authorizations
-    return response
 
 
 def actor_of(principal: WebPrincipal) -> Principal:

@@ -35,11 +35,9 @@ from rongxin.web.pages_consent import (
     DONE_MESSAGES,
     LIST_LIMIT,
     actor_of,
-    locale_of,
-    no_store,
     view_context,
 )
-from rongxin.web.rendering import render
+from rongxin.web.rendering import locale_of, no_store, render
 
 FINANCING_ORDER: Final = [p for p in PURPOSE_NAMES if p in FINANCING_PURPOSES]
 USCC_SHAPE: Final = re.compile(r"[0-9A-Z]{18}")  # what ``?uscc=`` may prefill

@@ -26,11 +26,10 @@ from rongxin.entities import search as entities_search
 from rongxin.entities.schemas import EntityPage
 from rongxin.institutions import quota as institutions_quota
 from rongxin.institutions import service as institutions_service
-from rongxin.web import i18n
 from rongxin.web.auth import WebPrincipal, require_web_principal
 from rongxin.web.pages import Pager, PageRoute
 from rongxin.web.pages_history import log_names
-from rongxin.web.rendering import is_htmx, render, settings_of
+from rongxin.web.rendering import is_htmx, locale_of, no_store, render
 
 SEARCH_LIMIT: Final = 10
 AUTHORIZATION_LIMIT: Final = 20
@@ -50,15 +49,6 @@ console_router = APIRouter(include_in_schema=False, route_class=PageRoute)
 InstitutionStaff = Annotated[
     WebPrincipal, Depends(require_web_principal(PrincipalKind.institution))
 ]
-
-
-def locale_of(request: Request) -> str:
-    return i18n.negotiate(request, default=settings_of(request).default_locale).locale
-
-
-def no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"  # one institution's authorizations and reads
-    return response
 
 
 @dataclass(frozen=True, slots=True)

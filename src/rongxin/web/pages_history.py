@@ -34,7 +34,7 @@ from rongxin.institutions import service as institutions_service
 from rongxin.web import i18n
 from rongxin.web.auth import WebPrincipal, require_web_principal
 from rongxin.web.pages import PageRoute
-from rongxin.web.rendering import render, settings_of
+from rongxin.web.rendering import locale_of, no_store, render
 
 PAGE_SIZE: Final = 20
 AUTHORIZATIONS_SHOWN: Final = 10
@@ -43,15 +43,6 @@ EVENTS_SHOWN: Final = 20
 history_router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 EnterpriseOwner = Annotated[WebPrincipal, Depends(require_web_principal(PrincipalKind.enterprise))]
-
-
-def locale_of(request: Request) -> str:
-    return i18n.negotiate(request, default=settings_of(request).default_locale).locale
-
-
-def no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"  # one party's access records
-    return response
 
 
 # ---- naming what the access log holds -----------------------------------------------------------

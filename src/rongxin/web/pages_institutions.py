@@ -46,7 +46,7 @@ from rongxin.web.auth import (
     require_web_principal,
 )
 from rongxin.web.pages import Pager, PageRoute
-from rongxin.web.rendering import is_htmx, render, settings_of
+from rongxin.web.rendering import is_htmx, locale_of, no_store, render
 
 PAGE_SIZE: Final = 20
 SCORE_CHOICES: Final = (100, 50, 0)
@@ -59,15 +59,6 @@ Csrf = Annotated[str, Form(max_length=100)]
 Reason = Annotated[str, Form(max_length=1000)]
 
 
-def _locale(request: Request) -> str:
-    return i18n.negotiate(request, default=settings_of(request).default_locale).locale
-
-
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"  # pages for signed-in staff only
-    return response
-
-
 def _actor(principal: WebPrincipal) -> str:
     return service.actor_of(
         Principal(kind=principal.kind, code=principal.code, key_id=principal.key_id)
@@ -76,7 +67,7 @@ def _actor(principal: WebPrincipal) -> str:
 
 def _check_csrf(request: Request, submitted: str) -> None:
     if not csrf_ok(request, submitted):
-        raise Forbidden(i18n.translate(_locale(request), "institutions.error_csrf"))
+        raise Forbidden(i18n.translate(locale_of(request), "institutions.error_csrf"))
 
 
 def _purpose_names(locale: str) -> dict[str, str]:
@@ -105,7 +96,7 @@ def institution_list(
         "principal": principal,
     }
     template = "institutions/_list.html" if is_htmx(request) else "institutions/index.html"
-    return _no_store(render(request, template, context, vary=("HX-Request",)))
+    return no_store(render(request, template, context, vary=("HX-Request",)))
 
 
 # ---- application on behalf ----------------------------------------------------------------------
@@ -118,7 +109,7 @@ def _application_form(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    return _no_store(
+    return no_store(
         render(
             request,
             "institutions/new.html",
@@ -127,7 +118,7 @@ def _application_form(
                 "errors": errors or {},
                 "kinds": [k.value for k in InstitutionKind],
                 "purposes": PURPOSES,
-                "purpose_names": _purpose_names(_locale(request)),
+                "purpose_names": _purpose_names(locale_of(request)),
                 "csrf_token": csrf_token(request),
             },
             status_code=status_code,
@@ -223,7 +214,7 @@ def _detail(
 ) -> Response:
     institution: InstitutionRead = service.get_institution(session, code=code)
     current = assessments.current_assessment(session, code=code)
-    return _no_store(
+    return no_store(
         render(
             request,
             "institutions/detail.html",
@@ -240,7 +231,7 @@ def _detail(
                 "controls_in_force": controls_in_force,
                 "can_act": principal.kind is PrincipalKind.operator,
                 "purposes": PURPOSES,
-                "purpose_names": _purpose_names(_locale(request)),
+                "purpose_names": _purpose_names(locale_of(request)),
                 "score_choices": SCORE_CHOICES,
                 "default_quota": institution.daily_quota or DEFAULT_DAILY_QUOTA,
                 "error": error,
@@ -271,7 +262,7 @@ def institution_detail(
     controls: ControlsWeb,
     done: Annotated[str, Query(max_length=32, pattern=r"^[a-z_]*$")] = "",
 ) -> Response:
-    notice = i18n.translate(_locale(request), f"institutions.done_{done}") if done else None
+    notice = i18n.translate(locale_of(request), f"institutions.done_{done}") if done else None
     return _detail(request, session, principal, controls, code, notice=notice)
 
 
@@ -337,7 +328,7 @@ def institution_scores(
     note: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     _check_csrf(request, csrf)
-    locale = _locale(request)
+    locale = locale_of(request)
     codes, levels = control or [], score or []
     evidences, notes = evidence or [], note or []
     if not (len(codes) == len(levels) == len(evidences) == len(notes)):
@@ -385,7 +376,7 @@ def institution_approve(
     daily_quota: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
     _check_csrf(request, csrf)
-    locale = _locale(request)
+    locale = locale_of(request)
     try:
         fields: dict[str, Any] = {"allowed_purposes": purpose or []}
         if daily_quota.strip():
@@ -431,7 +422,7 @@ def _status_action(
 ) -> Response:
     _check_csrf(request, csrf)
     if len(reason.strip()) < 2:
-        exc = InvalidInput(i18n.translate(_locale(request), "institutions.error_reason"))
+        exc = InvalidInput(i18n.translate(locale_of(request), "institutions.error_reason"))
         return _refused(request, session, operator, controls, code, exc)
     act = {"reject": service.reject, "suspend": service.suspend, "reinstate": service.reinstate}
     try:

@@ -35,7 +35,7 @@ from rongxin.web.auth import (
     require_web_principal,
 )
 from rongxin.web.pages import Pager, PageRoute
-from rongxin.web.rendering import is_htmx, render, settings_of
+from rongxin.web.rendering import is_htmx, locale_of, no_store, render, settings_of
 
 PAGE_SIZE: Final = 20
 #: severity → the colour of the existing level tags
@@ -48,15 +48,6 @@ Csrf = Annotated[str, Form(max_length=100)]
 Note = Annotated[str, Form(max_length=1000)]
 
 
-def _locale(request: Request) -> str:
-    return i18n.negotiate(request, default=settings_of(request).default_locale).locale
-
-
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"  # pages for signed-in staff only
-    return response
-
-
 def _actor(principal: WebPrincipal) -> str:
     return institutions_service.actor_of(
         Principal(kind=principal.kind, code=principal.code, key_id=principal.key_id)
@@ -65,7 +56,7 @@ def _actor(principal: WebPrincipal) -> str:
 
 def _rule_names(request: Request) -> dict[str, str]:
     rules = load_rules(settings_of(request).abuse_rules_path)
-    english = _locale(request) == "en"
+    english = locale_of(request) == "en"
     return {
         code.value: (rule.name_en or rule.name) if english else rule.name
         for code in RuleCode
@@ -119,7 +110,7 @@ def alert_list(
         "principal": principal,
     }
     template = "monitoring/_list.html" if is_htmx(request) else "monitoring/index.html"
-    return _no_store(render(request, template, context, vary=("HX-Request",)))
+    return no_store(render(request, template, context, vary=("HX-Request",)))
 
 
 def _evidence(session: Session, alert: AlertRead) -> list[dict[str, Any]]:
@@ -149,7 +140,7 @@ def _detail(
 ) -> Response:
     alert = service.get_alert(session, alert_id=alert_id)
     related = [service.get_alert(session, alert_id=i) for i in alert.related_alert_ids]
-    return _no_store(
+    return no_store(
         render(
             request,
             "monitoring/detail.html",
@@ -178,7 +169,7 @@ def alert_detail(
     session: SessionDep,
     done: Annotated[str, Query(max_length=16, pattern=r"^[a-z]*$")] = "",
 ) -> Response:
-    notice = i18n.translate(_locale(request), f"monitoring.done_{done}") if done else None
+    notice = i18n.translate(locale_of(request), f"monitoring.done_{done}") if done else None
     return _detail(request, session, principal, alert_id, notice=notice)
 
 
@@ -192,7 +183,7 @@ def _act(
     action: str,
 ) -> Response:
     if not csrf_ok(request, csrf):
-        raise Forbidden(i18n.translate(_locale(request), "monitoring.error_csrf"))
+        raise Forbidden(i18n.translate(locale_of(request), "monitoring.error_csrf"))
     act = {"acknowledge": service.acknowledge, "close": service.close}[action]
     try:
         act(session, alert_id=alert_id, actor=_actor(operator), note=note, at=utcnow())

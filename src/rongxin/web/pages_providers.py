@@ -30,22 +30,13 @@ from rongxin.web import i18n
 from rongxin.web.auth import DeliveryViewer, StaffPrincipal, WebPrincipal
 from rongxin.web.pages import Pager, PageRoute
 from rongxin.web.pages_history import log_names
-from rongxin.web.rendering import render, settings_of
+from rongxin.web.rendering import locale_of, no_store, render
 
 BATCH_PAGE_SIZE: Final = 20
 USAGE_PAGE_SIZE: Final = 20
 TREND_POINTS: Final = 60
 
 providers_router = APIRouter(include_in_schema=False, route_class=PageRoute)
-
-
-def _locale(request: Request) -> str:
-    return i18n.negotiate(request, default=settings_of(request).default_locale).locale
-
-
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"  # pages for signed-in staff only
-    return response
 
 
 def _visible_provider(
@@ -55,7 +46,7 @@ def _visible_provider(
     provider = next((p for p in catalog.providers if p.code == code), None)
     own = principal.kind is not PrincipalKind.provider or principal.code == code
     if provider is None or not own:
-        raise NotFound(i18n.translate(_locale(request), "deliveries.not_found", code=code))
+        raise NotFound(i18n.translate(locale_of(request), "deliveries.not_found", code=code))
     return provider
 
 
@@ -94,7 +85,7 @@ def provider_batches(
     figures = history.qualities(session, batch_ids=[b.id for b in page.items])
     rows = [BatchRow(b, figures.get(b.id)) for b in page.items]
     pager = Pager.build(request, total=page.total, limit=page.limit, offset=page.offset)
-    return _no_store(
+    return no_store(
         render(
             request,
             "providers/batches.html",
@@ -125,9 +116,9 @@ def provider_batch(
         batch = history.get_batch(session, batch_id=batch_id, provider=code)
     except NotFound as exc:
         raise NotFound(
-            i18n.translate(_locale(request), "deliveries.batch_not_found", batch=batch_id)
+            i18n.translate(locale_of(request), "deliveries.batch_not_found", batch=batch_id)
         ) from exc
-    return _no_store(
+    return no_store(
         render(
             request,
             "providers/batch.html",
@@ -196,7 +187,7 @@ def quality_page(
     codes = list(dict.fromkeys(r.provider_code for r in rows))
     selected = provider if provider in codes else (codes[0] if codes else "")
     if provider and provider not in codes:
-        raise NotFound(i18n.translate(_locale(request), "quality.no_provider", code=provider))
+        raise NotFound(i18n.translate(locale_of(request), "quality.no_provider", code=provider))
     items = _items_of(catalog)
     trends = [
         Trend(
@@ -211,7 +202,7 @@ def quality_page(
         if row.provider_code == selected
     ]
     providers = {p.code: p for p in catalog.providers}
-    return _no_store(
+    return no_store(
         render(
             request,
             "quality/index.html",
@@ -222,7 +213,7 @@ def quality_page(
                 "providers": providers,
                 "items": items,
                 "trends": trends,
-                "chart_data": _chart_data(trends, _locale(request)),
+                "chart_data": _chart_data(trends, locale_of(request)),
                 "principal": principal,
             },
         )
@@ -255,12 +246,12 @@ def provider_usage(
         hide_user=True,
     )
     next_url = f"/providers/{code}/usage?cursor={page.next_cursor}" if page.next_cursor else None
-    return _no_store(
+    return no_store(
         render(
             request,
             "providers/usage.html",
             {
-                **log_names(session, catalog, _locale(request)),
+                **log_names(session, catalog, locale_of(request)),
                 "provider": provider,
                 "usage": usage,
                 "purposes": [p for p in Purpose if p in used],

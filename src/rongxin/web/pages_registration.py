@@ -26,9 +26,9 @@ from rongxin.access.schemas import (
 from rongxin.deps import CatalogDep, SessionDep, SettingsDep
 from rongxin.errors import Conflict, InvalidInput
 from rongxin.web import i18n
-from rongxin.web.auth import csrf_ok, csrf_token, locale_of, no_store, remember
+from rongxin.web.auth import csrf_ok, csrf_token, remember
 from rongxin.web.pages import PageRoute
-from rongxin.web.rendering import render
+from rongxin.web.rendering import locale_of, no_store, render
 
 registration_router = APIRouter(include_in_schema=False, route_class=PageRoute)
 

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.datastructures import URL
 from starlette.requests import Request
+from starlette.responses import Response
 
 from rongxin import __version__
 from rongxin.config import NodeLevel, Settings
@@ -86,6 +87,17 @@ def is_htmx(request: Request) -> bool:
 def settings_of(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def locale_of(request: Request) -> str:
+    """The page's locale: the ``lang`` cookie or query, else Accept-Language, else the node's."""
+    return i18n.negotiate(request, default=settings_of(request).default_locale).locale
+
+
+def no_store(response: Response) -> Response:
+    """Mark a page for one signed-in viewer as never to be cached."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def node_name(settings: Settings, locale: str) -> str:
