@@ -27,7 +27,7 @@ from rongxin.config import Settings
 from rongxin.db import migrate
 from rongxin.db.models import metadata
 from rongxin.db.session import build_engine, session_factory, session_scope
-from rongxin.ingest.service import Delivery, _stage_frame, ingest_file, with_content_hash
+from rongxin.ingest.service import Delivery, _stage_frame, ingest_file
 from rongxin.ingest.validation import read_table, validate_table
 
 
@@ -94,19 +94,19 @@ def main() -> None:
     # an unindexed table.
     table = read_table(data)
     typed, _ = validate_table(table, item)
-    stage = with_content_hash(_stage_frame(item, typed, table.frame))
+    stage = _stage_frame(item, typed, table.frame)
     tuples = stage.select(
-        "record_key", "uscc", "payload", "content_hash",
-        pl.col("event_date").cast(pl.String), "provider_record_id",
+        "record_key", "uscc", "payload", pl.col("event_date").cast(pl.String),
+        "provider_record_id",
     ).rows()  # fmt: skip
     del table, typed, stage
     pg = engine.dialect.name == "postgresql"
     mark = "%s" if pg else "?"
     ddl = (
         "CREATE TABLE bench_raw (record_key VARCHAR(512), uscc VARCHAR(18), payload TEXT, "
-        "content_hash VARCHAR(64), event_date VARCHAR(10), provider_record_id VARCHAR(128))"
+        "event_date VARCHAR(10), provider_record_id VARCHAR(128))"
     )
-    insert = f"INSERT INTO bench_raw VALUES ({', '.join([mark] * 6)})"  # noqa: S608
+    insert = f"INSERT INTO bench_raw VALUES ({', '.join([mark] * 5)})"  # noqa: S608
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE IF EXISTS bench_raw")
         conn.exec_driver_sql(ddl)

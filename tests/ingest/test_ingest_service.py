@@ -102,7 +102,7 @@ def test_overlapping_delivery_versions_changes(
     assert records(session, "court_enforcement") == len(rows) + 2  # old version kept
     key = "\x1f".join([changed["uscc"], changed["case_no"]])
     versions = records_service.record_history(
-        session, item_code="court_enforcement", record_key=key
+        session, uscc=changed["uscc"], item_code="court_enforcement", record_key=key
     )
     assert [(v.version, v.is_current, v.payload["status"]) for v in versions] == [
         (1, False, rows[0]["status"]),
@@ -148,6 +148,7 @@ def test_corrupt_file_writes_nothing_and_names_row_and_field(
     assert result.rejected == 5
     assert result.quality is not None
     assert result.quality.validity == pytest.approx(1 / 6, abs=1e-6)
+    assert result.quality.duplicate_rate == pytest.approx(1 / 6, abs=1e-6)  # line 7 repeats 2
     stored = history.get_batch(session, batch_id=result.id)
     assert stored.status is BatchStatus.rejected
     assert stored.problems

@@ -6,8 +6,6 @@ a current one becomes its next version, and the old version stops being current.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
@@ -81,9 +79,6 @@ def create_record(
         "version": previous.version + 1 if previous else 1,
         "is_current": True,
         "payload": body,
-        "content_hash": hashlib.sha256(
-            json.dumps(body, sort_keys=True, default=str).encode()
-        ).hexdigest(),
         "event_date": event_date,
         "status": "published",
         "provider_code": item.provider,

@@ -4,7 +4,8 @@ point calls the record readers (STYLE.md rule 8).
 Everything else reads credit records through ``rongxin.access.policy``, which decides per item
 and viewer and masks what it returns — so no module can read around it. This test fails when
 code elsewhere imports the record models, names the table in SQL, or calls a reader of
-``rongxin.records.service`` (``current_records``, ``record_history``, ``changes_since``).
+``rongxin.records.service`` (``current_records``, ``record_history``, ``changes_since``,
+``evaluation_frame``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ ALLOWED = {
     "db/models.py",  # imports every model for Alembic
 }
 ALLOWED_DIRS = ("migrations/",)
-READERS = {"current_records", "record_history", "changes_since"}
+READERS = {"current_records", "record_history", "changes_since", "evaluation_frame"}
 READER_CALLERS = {"access/policy.py", "records/service.py"}
 
 

@@ -25,7 +25,7 @@ def _record(batch: IngestBatch, version: int, amount: float) -> CreditRecord:
     return CreditRecord(
         item_code="admin_penalty", uscc="91350100M000100Y43", record_key="k" * 64,
         version=version, is_current=True, payload={"decision_no": "罚字1号", "fine_amount": amount},
-        content_hash=str(version) * 64, event_date=date(2025, 3, 1), provider_code="ndrc",
+        event_date=date(2025, 3, 1), provider_code="ndrc",
         batch_id=batch.id, provider_record_id="P-1", origin_node="test-node",
         received_at=datetime(2025, 3, 2, 8, 0, tzinfo=timezone(timedelta(hours=8))),
     )  # fmt: skip

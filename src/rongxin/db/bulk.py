@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, insert, literal
 from sqlalchemy.orm import Session
 
 BATCH_SIZE = 10_000
@@ -66,6 +66,14 @@ def _prepared(
                 worker.join(timeout=0.05)
 
 
+def _literal(session: Session, value: object) -> str:
+    """``value`` as an SQL literal of the session's dialect (quoted and escaped by SQLAlchemy)."""
+    rendered = literal(value).compile(
+        dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
+    )
+    return str(rendered)
+
+
 def bulk_insert(
     session: Session,
     table: Table | str,
@@ -73,12 +81,18 @@ def bulk_insert(
     progress: Progress = _quiet,
     stage: str = "insert",
     prepare: Prepare | None = None,
+    constants: Mapping[str, object] | None = None,
 ) -> None:
     """Insert every row of ``frame`` inside the session's transaction. ``table`` may be a name
     only (staging tables); ``prepare`` transforms each slice first (its output columns must be
-    the table's)."""
+    the table's). ``constants`` are columns with the same value in every row: SQLite gets them
+    once, as literals in the statement, instead of bound again for every row."""
     total = frame.height
     name = table if isinstance(table, str) else table.name
+    constants = dict(constants or {})
+    if constants and (is_postgresql(session) or not (isinstance(table, str) or prepare)):
+        frame = frame.with_columns(pl.lit(v).alias(k) for k, v in constants.items())
+        constants = {}
     columns = (prepare(frame.head(0)) if prepare is not None else frame).columns
     done = 0
     if is_postgresql(session):
@@ -102,8 +116,9 @@ def bulk_insert(
         return
     if isinstance(table, str) or prepare is not None:
         # The DB-API's own executemany with positional tuples: the fastest path SQLite has.
-        marks = ", ".join("?" for _ in columns)
-        sql_text = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
+        values = ["?" for _ in columns] + [_literal(session, v) for v in constants.values()]
+        names = [*columns, *constants]
+        sql_text = f"INSERT INTO {name} ({', '.join(names)}) VALUES ({', '.join(values)})"  # noqa: S608
         raw = session.connection().exec_driver_sql
         for rows, tuples in _prepared(frame, prepare, lambda part: part.rows()):
             raw(sql_text, tuples)

@@ -19,6 +19,10 @@ from rongxin.errors import ServiceUnavailable
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    # 16 KiB pages for new database files (a no-op on existing ones): shallower B-trees and
+    # fewer page writes; bulk loads measured ≈ 1.2–1.5× faster than with 4 KiB
+    # (docs/benchmarks.md). Must precede WAL, which fixes the page size.
+    cur.execute("PRAGMA page_size=16384")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")

@@ -50,10 +50,8 @@ def measure(
         present = raw.select(pl.col(c).is_not_null().sum() for c in optional).sum_horizontal()
         completeness = int(present.item()) / (rows * len(optional))
     validity = 1.0 - problems.bad_rows / rows if rows else 1.0
-    dup_rate = 0.0
-    if rows and all(k in raw.columns for k in item.natural_key):
-        complete = raw.drop_nulls(item.natural_key)
-        dup_rate = (complete.height - complete.unique(subset=item.natural_key).height) / rows
+    # counted once, by validation, on the typed keys (so "2025-1" and "2025-01" are one key)
+    dup_rate = problems.duplicate_rows / rows if rows else 0.0
     median = p90 = None
     dates = event_dates(typed, item) if typed is not None else None
     if dates is not None:

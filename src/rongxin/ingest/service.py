@@ -244,8 +244,8 @@ def _stage_frame(item: Item, typed: pl.DataFrame, raw: pl.DataFrame) -> pl.DataF
     """record_key, uscc, payload (canonical JSON), event_date, provider_record_id.
 
     The payload holds every catalog field in catalog order (absent values as null), so the
-    same content always gives the same text and hash (:func:`with_content_hash`, computed slice
-    by slice while the previous slice is written).
+    same content always gives the same text: a re-delivered record is recognised as unchanged
+    by comparing payload texts, exactly (no hash, so no collisions and nothing to compute).
     """
     names = [f.name for f in item.fields]
     frame = typed.select(
@@ -270,18 +270,21 @@ def _stage_frame(item: Item, typed: pl.DataFrame, raw: pl.DataFrame) -> pl.DataF
     )
 
 
-def with_content_hash(part: pl.DataFrame) -> pl.DataFrame:
-    """Add ``content_hash``: BLAKE2b-128 of the canonical payload (stable across versions of
-    every library, unlike a dataframe hash)."""
-    hashes = [hashlib.blake2b(p.encode(), digest_size=16).hexdigest() for p in part["payload"]]
-    return part.with_columns(pl.Series("content_hash", hashes, dtype=pl.String))
-
-
 # ---- writing -----------------------------------------------------------------------------------
 
 
 def _has_records(session: Session, item_code: str) -> bool:
-    stmt = select(CreditRecord.change_seq).where(CreditRecord.item_code == item_code).limit(1)
+    """Whether the item has any record on this node. Records arrive only in committed batches,
+    so the small batch table answers (``credit_record`` has no index led by the item)."""
+    stmt = (
+        select(IngestBatch.id)
+        .where(
+            IngestBatch.item_code == item_code,
+            IngestBatch.status == BatchStatus.committed.value,
+            IngestBatch.inserted > 0,
+        )
+        .limit(1)
+    )
     return session.scalar(stmt) is not None
 
 
@@ -310,37 +313,39 @@ def _insert_fresh(
     if not pg:  # SQLite stores what SQLAlchemy's types would: ISO text, 0/1
         received = batch.received_at.strftime("%Y-%m-%d %H:%M:%S.%f")
     rows = stage.sort("record_key").select(
-        pl.lit(item.code).alias("item_code"),
         "uscc",
         "record_key",
-        pl.lit(1).alias("version"),
-        pl.lit(True if pg else 1).alias("is_current"),
         "payload",
         "event_date" if pg else pl.col("event_date").cast(pl.String),
-        pl.lit("published").alias("status"),
-        pl.lit(batch.provider_code).alias("provider_code"),
-        pl.lit(batch.id).alias("batch_id"),
         "provider_record_id",
-        pl.lit(batch.origin_node).alias("origin_node"),
-        pl.lit(received).alias("received_at"),
     )
+    constants = {
+        "item_code": item.code,
+        "version": 1,
+        "is_current": True if pg else 1,
+        "status": "published",
+        "provider_code": batch.provider_code,
+        "batch_id": batch.id,
+        "origin_node": batch.origin_node,
+        "received_at": received,
+    }
     bulk_insert(
-        session, CreditRecord.__tablename__, rows, progress, "write records", with_content_hash
+        session, CreditRecord.__tablename__, rows, progress, "write records", constants=constants
     )
 
 
 # The staged path's SQL. Names are constants; every value is a bound parameter.
 _CREATE_STAGE = (
     "CREATE TEMPORARY TABLE ingest_stage (row_no BIGINT, record_key VARCHAR(512), "
-    "uscc VARCHAR(18), payload TEXT, content_hash VARCHAR(64), event_date DATE, "
+    "uscc VARCHAR(18), payload TEXT, event_date DATE, "
     "provider_record_id VARCHAR(128))"
 )
 _CLASSIFY = (
     "SELECT COUNT(*) - COUNT(c.change_seq), "
-    "SUM(CASE WHEN c.content_hash <> s.content_hash THEN 1 ELSE 0 END), "
-    "SUM(CASE WHEN c.content_hash = s.content_hash THEN 1 ELSE 0 END) "
-    "FROM ingest_stage s LEFT JOIN credit_record c ON "
-    "c.item_code = :item AND c.record_key = s.record_key AND c.is_current = TRUE"
+    "SUM(CASE WHEN {stored} <> s.payload THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN {stored} = s.payload THEN 1 ELSE 0 END) "
+    "FROM ingest_stage s LEFT JOIN credit_record c ON c.uscc = s.uscc "
+    "AND c.item_code = :item AND c.record_key = s.record_key AND c.is_current = TRUE"
 )
 # CROSS JOIN with the conditions in WHERE: SQLite keeps the staged rows as the outer loop (its
 # planner has no statistics for a fresh temporary table and may otherwise scan the stage once
@@ -348,8 +353,8 @@ _CLASSIFY = (
 _CLOSING = (
     "CREATE TEMPORARY TABLE ingest_closing AS SELECT s.record_key, c.change_seq AS old_seq, "
     "c.version AS old_version FROM ingest_stage s CROSS JOIN credit_record c "
-    "WHERE c.item_code = :item AND c.record_key = s.record_key AND c.is_current = TRUE "
-    "AND c.content_hash <> s.content_hash"
+    "WHERE c.uscc = s.uscc AND c.item_code = :item AND c.record_key = s.record_key "
+    "AND c.is_current = TRUE AND {stored} <> s.payload"
 )
 _CLOSE = (
     "UPDATE credit_record SET is_current = FALSE "
@@ -357,15 +362,16 @@ _CLOSE = (
 )
 _INSERT = (
     "INSERT INTO credit_record (item_code, uscc, record_key, version, is_current, payload, "
-    "content_hash, event_date, status, provider_code, batch_id, provider_record_id, "
+    "event_date, status, provider_code, batch_id, provider_record_id, "
     "origin_node, received_at) "
     "SELECT CAST(:item AS VARCHAR(64)), s.uscc, s.record_key, COALESCE(cl.old_version, 0) + 1, "
     "TRUE, {payload}, "
-    "s.content_hash, s.event_date, 'published', :provider, :batch, s.provider_record_id, "
+    "s.event_date, 'published', :provider, :batch, s.provider_record_id, "
     ":node, :received FROM ingest_stage s "
     "LEFT JOIN ingest_closing cl ON cl.record_key = s.record_key "
-    "WHERE NOT EXISTS (SELECT 1 FROM credit_record c WHERE c.item_code = :item "
-    "AND c.record_key = s.record_key AND c.is_current = TRUE) ORDER BY s.record_key"
+    "WHERE NOT EXISTS (SELECT 1 FROM credit_record c WHERE c.uscc = s.uscc "
+    "AND c.item_code = :item AND c.record_key = s.record_key AND c.is_current = TRUE) "
+    "ORDER BY s.record_key"
 )
 
 
@@ -380,14 +386,16 @@ def _insert_staged(
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
     conn.exec_driver_sql(_CREATE_STAGE)
     staged = stage if pg else stage.with_columns(pl.col("event_date").cast(pl.String))
-    bulk_insert(session, STAGE, staged, progress, "stage", with_content_hash)
+    bulk_insert(session, STAGE, staged, progress, "stage")
     if pg:  # autovacuum never analyzes temporary tables: give the planner their size
         conn.exec_driver_sql("ANALYZE ingest_stage")
     params = {"item": item.code}
-    counts = session.execute(text(_CLASSIFY), params).one()
+    # the stored payload's text (PostgreSQL's json type keeps the text exactly as written)
+    stored = "CAST(c.payload AS TEXT)" if pg else "c.payload"
+    counts = session.execute(text(_CLASSIFY.format(stored=stored)), params).one()
     inserted, updated, unchanged = (int(v or 0) for v in counts)
     if inserted + updated:
-        session.execute(text(_CLOSING), params)
+        session.execute(text(_CLOSING.format(stored=stored)), params)
         conn.exec_driver_sql("CREATE INDEX ingest_closing_key ON ingest_closing (record_key)")
         if pg:
             conn.exec_driver_sql("ANALYZE ingest_closing")

@@ -53,6 +53,7 @@ class Problems:
     items: list[Problem] = field(default_factory=list)
     count: int = 0
     rows: pl.Series | None = None  # True for every data row with at least one problem
+    duplicate_rows: int = 0  # rows repeating an earlier row's natural key (quality, S4)
 
     @classmethod
     def of(cls, problem: Problem) -> Problems:
@@ -62,6 +63,7 @@ class Problems:
     def extend(self, other: Problems) -> None:
         self.items.extend(other.items)
         self.count += other.count
+        self.duplicate_rows += other.duplicate_rows
         if other.rows is not None:
             self.rows = other.rows if self.rows is None else (self.rows | other.rows)
 
@@ -244,13 +246,20 @@ def _check_field(
         )
     typed: pl.Series = raw
     if f.type is FieldType.uscc:
-        typed = raw.str.normalize("NFKC").str.replace_all(r"\s", "").str.to_uppercase()
-        # Monthly series repeat each code many times: check each distinct code once.
-        distinct = typed.drop_nulls().unique()
-        good = distinct.filter(
-            pl.Series(uscc.valid_mask(distinct.to_list(), allow_list=allow_list))
+        # Monthly series repeat each code many times: normalize and check each distinct
+        # code once, then map the answers back onto the rows.
+        distinct = raw.drop_nulls().unique()
+        codes = distinct.str.normalize("NFKC").str.replace_all(r"\s", "").str.to_uppercase()
+        lookup = pl.DataFrame(
+            {
+                "raw": distinct,
+                "code": codes,
+                "ok": uscc.valid_mask(codes.to_list(), allow_list=allow_list),
+            }
         )
-        ok = typed.is_in(good.implode())
+        mapped = raw.to_frame("raw").join(lookup, on="raw", how="left", maintain_order="left")
+        typed = mapped["code"]
+        ok = mapped["ok"].fill_null(False)
 
         def why(_row: int, value: str | None) -> str:
             result = uscc.validate(value or "", allow_list=allow_list)
@@ -381,7 +390,8 @@ def validate_table(
         pl.all_horizontal(pl.col(k).is_not_null() for k in keys).alias("complete"),
     )
     dup = (typed_frame[ROW] != first["first"]) & first["complete"]
-    if dup.any():
+    found.duplicate_rows = int(dup.sum())
+    if found.duplicate_rows:
         first_row = dict(
             zip(
                 typed_frame[ROW].filter(dup).head(MAX_PROBLEMS).to_list(),

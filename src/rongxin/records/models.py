@@ -21,7 +21,6 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -35,9 +34,19 @@ class CreditRecord(Base):
 
     __tablename__ = "credit_record"
     __table_args__ = (
-        # Also the lookup index for a key's versions (is_current is filtered among a few rows).
-        UniqueConstraint("item_code", "record_key", "version", name="item_key_version"),
-        Index("ix_credit_record_subject", "uscc", "item_code"),
+        # The table's one secondary index, serving both lookups: a subject's records by
+        # (uscc, item_code) for reports, and a key's versions by (uscc, item_code, record_key)
+        # for upserts (every natural key includes uscc, so uscc is a function of the key and
+        # this is exactly as unique as (item_code, record_key, version)). One B-tree instead of
+        # two makes bulk loads a third cheaper to index.
+        Index(
+            "uq_credit_record_subject_key",
+            "uscc",
+            "item_code",
+            "record_key",
+            "version",
+            unique=True,
+        ),
     )
 
     change_seq: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
@@ -49,7 +58,6 @@ class CreditRecord(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    content_hash: Mapped[str] = mapped_column(String(64))
     event_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="published")
     provider_code: Mapped[str] = mapped_column(String(64))

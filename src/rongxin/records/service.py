@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, select
+import polars as pl
+from sqlalchemy import Row, String, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from rongxin.entities.models import MarketEntity
@@ -62,11 +63,50 @@ def _view(row: Row[Any]) -> RecordView:
     return RecordView.model_construct(**values)
 
 
-def record_history(session: Session, *, item_code: str, record_key: str) -> list[RecordView]:
+def evaluation_frame(
+    session: Session,
+    *,
+    item_codes: Sequence[str],
+    fields: Sequence[str],
+    statuses: Sequence[RecordStatus] = VISIBLE_STATUSES,
+) -> pl.DataFrame:
+    """The current records of ``item_codes`` about every entity, in long form for columnar
+    evaluation: ``uscc, item_code, event_date`` and one text column ``f_<name>`` per payload
+    field in ``fields`` (NULL where a record's item has no such field).
+
+    One pass over the table; the engine does the rest (``rongxin.rating.features``).
+    """
+    columns = [
+        CreditRecord.uscc,
+        CreditRecord.item_code,
+        CreditRecord.event_date,
+        *(
+            cast(CreditRecord.payload[name].as_string(), String).label(f"f_{name}")
+            for name in fields
+        ),
+    ]
+    stmt = select(*columns).where(
+        CreditRecord.item_code.in_(list(item_codes)),
+        CreditRecord.is_current.is_(True),
+        CreditRecord.status.in_([s.value for s in statuses]),
+    )
+    schema = {"uscc": pl.String, "item_code": pl.String, "event_date": pl.Date}
+    schema |= {f"f_{name}": pl.String for name in fields}
+    rows = session.connection().execute(stmt).all()
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def record_history(
+    session: Session, *, uscc: str, item_code: str, record_key: str
+) -> list[RecordView]:
     """Every version of one record, oldest first (audit, objections)."""
     stmt = (
         select(CreditRecord)
-        .where(CreditRecord.item_code == item_code, CreditRecord.record_key == record_key)
+        .where(
+            CreditRecord.uscc == uscc,
+            CreditRecord.item_code == item_code,
+            CreditRecord.record_key == record_key,
+        )
         .order_by(CreditRecord.version)
     )
     return [RecordView.model_validate(r) for r in session.scalars(stmt)]
