@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Debian packages rongxin needs beyond Python, installed when missing (as root with apt-get).
 #   scripts/system-deps.sh runtime   Pango/HarfBuzz + a CJK font (PDF reports)   — `make demo`
-#   scripts/system-deps.sh test      + Chromium (browser tests), poppler-utils, PostgreSQL client
+#   scripts/system-deps.sh test      + Chromium (browser tests), poppler-utils, PostgreSQL client,
+#                                    and a Java runtime when there is none (the Spark engine)
 set -euo pipefail
 mode=${1:-runtime}
 want=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk)
 if [ "$mode" = test ]; then
   want+=(chromium poppler-utils postgresql-client)
+  command -v java >/dev/null 2>&1 || want+=(default-jre-headless)
 fi
 if ! command -v dpkg-query >/dev/null 2>&1; then
   echo "not a Debian system: make sure these are installed: ${want[*]}" >&2

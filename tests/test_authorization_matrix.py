@@ -92,6 +92,17 @@ EXPECTED: Final[dict[str, frozenset[str]]] = {
     "GET /api/v1/reports/schema": EVERYONE,
     "GET /api/v1/reports/usage": frozenset({PROV, OPS}),
     "GET /api/v1/reports/{uscc}": frozenset({INST, ENT}) | STAFF,
+    "GET /api/v1/ratings/{uscc}": frozenset({INST, ENT}) | STAFF,
+    "GET /api/v1/ratings/runs": STAFF,
+    "POST /api/v1/ratings/runs": frozenset({OPS}),
+    "GET /api/v1/ratings/runs/{run_id}": STAFF,
+    "GET /api/v1/ratings/runs/{run_id}/changes": STAFF,
+    "POST /api/v1/scorecards": frozenset({INST, OPS}),
+    "GET /api/v1/scorecards": frozenset({INST}) | STAFF,
+    "GET /api/v1/scorecards/{model_id}": frozenset({INST}) | STAFF,
+    "POST /api/v1/scorecards/{model_id}/approve": frozenset({OPS}),
+    "POST /api/v1/scorecards/{model_id}/retire": frozenset({INST, OPS}),
+    "POST /api/v1/scorecards/{model_id}/score": frozenset({INST}),
     "GET /api/v1/audit/entries": frozenset({PROV, ENT}) | STAFF,
     "GET /api/v1/audit/verify": STAFF,
     "GET /api/v1/monitoring/alerts": STAFF,
@@ -112,10 +123,15 @@ PATH_VALUES: Final = {
     "subscription_id": "0" * 32,
     "delivery_id": "0" * 32,
     "alert_id": "0" * 32,
+    "run_id": "0" * 32,
+    "model_id": "0" * 32,
 }
 
 #: query parameters some routes need before authorization can be judged
-QUERY: Final = {"/api/v1/reports/{uscc}": {"purpose": "pre_loan"}}
+QUERY: Final = {
+    "/api/v1/reports/{uscc}": {"purpose": "pre_loan"},
+    "/api/v1/ratings/{uscc}": {"purpose": "pre_loan"},
+}
 
 
 def _routes(client: TestClient) -> list[tuple[str, str]]:

@@ -14,6 +14,8 @@ from rongxin.institutions.api import router as institutions_router
 from rongxin.monitoring.api import router as monitoring_router
 from rongxin.providers.api import router as providers_router
 from rongxin.push.api import router as push_router
+from rongxin.rating.api import router as rating_router
+from rongxin.rating.api import scorecard_router
 from rongxin.reports.api import router as reports_router
 
 api_router = APIRouter(prefix="/api/v1")
@@ -28,3 +30,5 @@ api_router.include_router(push_router)
 api_router.include_router(reports_router)
 api_router.include_router(audit_router)
 api_router.include_router(monitoring_router)
+api_router.include_router(rating_router)
+api_router.include_router(scorecard_router)

@@ -32,6 +32,7 @@ from rongxin.web.pages_history import history_router
 from rongxin.web.pages_institutions import institutions_router
 from rongxin.web.pages_monitoring import monitoring_router
 from rongxin.web.pages_providers import providers_router
+from rongxin.web.pages_rating import rating_router as rating_pages_router
 
 log = get_logger(__name__)
 
@@ -129,6 +130,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(monitoring_router, dependencies=signed_in)
     app.include_router(console_router, dependencies=signed_in)
     app.include_router(history_router, dependencies=signed_in)
+    app.include_router(rating_pages_router, dependencies=signed_in)
     web_auth.install(app, settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

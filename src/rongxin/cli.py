@@ -2,50 +2,68 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from rongxin import __version__
-from rongxin.access.cli import app as access_app
-from rongxin.audit.cli import app as audit_app
-from rongxin.catalog.cli import app as catalog_app
-from rongxin.consent.cli import app as consent_app
-from rongxin.db.cli import app as db_app
-from rongxin.entities.cli import app as entities_app
-from rongxin.entities.cli import uscc_app
 from rongxin.errors import RongxinError
-from rongxin.ingest.cli import ingest_command, quality_app
-from rongxin.institutions.cli import app as institutions_app
-from rongxin.monitoring.cli import app as monitoring_app
-from rongxin.providers.cli import app as provider_app
-from rongxin.push.cli import app as push_app
-from rongxin.reports.cli import app as report_app
-from rongxin.synth.cli import synth_access_command, synth_command
+
+#: command name → (module, attribute): each domain's sub-app (a Typer) or command (a function),
+#: imported only when that command runs, so `rongxin rating score` does not load every domain
+LAZY: dict[str, tuple[str, str]] = {
+    "db": ("rongxin.db.cli", "app"),
+    "catalog": ("rongxin.catalog.cli", "app"),
+    "entities": ("rongxin.entities.cli", "app"),
+    "uscc": ("rongxin.entities.cli", "uscc_app"),
+    "access": ("rongxin.access.cli", "app"),
+    "consent": ("rongxin.consent.cli", "app"),
+    "push": ("rongxin.push.cli", "app"),
+    "institutions": ("rongxin.institutions.cli", "app"),
+    "provider": ("rongxin.providers.cli", "app"),
+    "report": ("rongxin.reports.cli", "app"),
+    "audit": ("rongxin.audit.cli", "app"),
+    "monitoring": ("rongxin.monitoring.cli", "app"),
+    "rating": ("rongxin.rating.cli", "app"),
+    "synth": ("rongxin.synth.cli", "synth_command"),
+    "synth-access": ("rongxin.synth.cli", "synth_access_command"),
+    "ingest": ("rongxin.ingest.cli", "ingest_command"),
+    "quality": ("rongxin.ingest.cli", "quality_app"),
+}
+
+
+class _LazyGroup(TyperGroup):
+    """The root group: domain commands are imported when named (or when help lists them)."""
+
+    def list_commands(self, ctx: Any) -> list[str]:  # ctx: typer's vendored click.Context
+        return sorted({*super().list_commands(ctx), *LAZY})
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:  # a click command, or None
+        if cmd_name not in LAZY:
+            return super().get_command(ctx, cmd_name)
+        module, attribute = LAZY[cmd_name]
+        target = getattr(importlib.import_module(module), attribute)
+        holder = typer.Typer(add_completion=False)  # converted as the root would convert it
+        if isinstance(target, typer.Typer):
+            holder.add_typer(target, name=cmd_name)
+        else:
+            holder.command(cmd_name)(target)
+            holder.command("_")(lambda: None)  # two commands: the holder stays a group
+        group = typer.main.get_command(holder)
+        return group.get_command(ctx, cmd_name)  # type: ignore[attr-defined]
+
 
 app = typer.Typer(
+    cls=_LazyGroup,
     name="rongxin",
     help="融信 rongxin — financing credit service platform (融资信用服务平台).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.add_typer(db_app, name="db")
-app.add_typer(catalog_app, name="catalog")
-app.add_typer(entities_app, name="entities")
-app.add_typer(uscc_app, name="uscc")
-app.add_typer(access_app, name="access")
-app.add_typer(consent_app, name="consent")
-app.add_typer(push_app, name="push")
-app.add_typer(institutions_app, name="institutions")
-app.add_typer(provider_app, name="provider")
-app.add_typer(report_app, name="report")
-app.add_typer(audit_app, name="audit")
-app.add_typer(monitoring_app, name="monitoring")
-app.command("synth")(synth_command)
-app.command("synth-access")(synth_access_command)
-app.command("ingest")(ingest_command)
-app.add_typer(quality_app, name="quality")
 
 
 @app.command()

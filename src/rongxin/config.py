@@ -133,6 +133,22 @@ class Settings(BaseSettings):
         description="A directory of risk_notice_<version>.md files that replaces the shipped "
         "risk notice shown before an enterprise authorizes.",
     )
+    rating_features_path: Path | None = Field(
+        None,
+        description="A rating-feature file that replaces the shipped rating_features.yaml.",
+    )
+    indicator_system_path: Path | None = Field(
+        None,
+        description="An indicator-system file that replaces the shipped indicator_system.yaml "
+        "(dimensions, indicators, weights, vetoes, grades; E1).",
+    )
+    spark_master: str | None = Field(
+        None,
+        description="Spark master URL for --engine spark (default: local mode on this machine).",
+    )
+    spark_driver_memory: str = Field(
+        "2g", pattern=r"^[0-9]+[kmgt]$", description="Spark driver memory (e.g. 2g, 8g)."
+    )
 
     @model_validator(mode="after")
     def _secrets_outside_development(self) -> Self:

@@ -24,10 +24,13 @@ def _help(app: typer.Typer, path: list[str]) -> str:
 def _walk(app: typer.Typer, cmd: Any, path: list[str]) -> list[str]:
     title = " ".join(["rongxin", *path])
     out = [f"{'#' * min(len(path) + 2, 4)} `{title}`", "", "```text", _help(app, path), "```", ""]
-    commands: dict[str, Any] = getattr(cmd, "commands", {})
-    for name in sorted(commands):
-        if not commands[name].hidden:
-            out += _walk(app, commands[name], [*path, name])
+    if not hasattr(cmd, "list_commands"):
+        return out
+    ctx = typer.Context(cmd, info_name=title)  # groups may load their commands on demand
+    for name in sorted(cmd.list_commands(ctx)):
+        sub = cmd.get_command(ctx, name)
+        if sub is not None and not sub.hidden:
+            out += _walk(app, sub, [*path, name])
     return out
 
 

@@ -12,19 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_runner import run_cli
 from sqlalchemy import create_engine, text
 
 from rongxin.catalog import service as catalog_service
 from rongxin.catalog.schemas import Catalog
 from rongxin.synth import service as synth
 
-
-def run(args: list[str], url: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "rongxin.cli_main", *args],
-        capture_output=True, text=True, timeout=600, check=False,
-        env={**os.environ, "RONGXIN_DATABASE_URL": url},
-    )  # fmt: skip
+run = run_cli
 
 
 @pytest.fixture

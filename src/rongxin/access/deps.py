@@ -73,5 +73,6 @@ ProviderPrincipal = Annotated[Principal, Depends(_require(PrincipalKind.provider
 InstitutionPrincipal = Annotated[
     Principal, Depends(_require(PrincipalKind.institution, PrincipalKind.operator))
 ]
+InstitutionOnlyPrincipal = Annotated[Principal, Depends(_require(PrincipalKind.institution))]
 OperatorPrincipal = Annotated[Principal, Depends(_require(PrincipalKind.operator))]
 EnterprisePrincipal = Annotated[Principal, Depends(_require(PrincipalKind.enterprise))]

@@ -28,6 +28,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
+import polars as pl
 from sqlalchemy.orm import Session
 
 from rongxin.access import masking
@@ -387,3 +388,95 @@ def shared_changes_since(
     for change in changes:
         change.payload = present(public[change.item_code], public_view, change.payload)
     return changes
+
+
+def evaluation_records(
+    session: Session, *, items: Sequence[Item], fields: Sequence[str]
+) -> pl.DataFrame:
+    """Every entity's current records of ``items`` for the platform's own full-coverage
+    evaluation (全覆盖评价, E1), in long form (``records_service.evaluation_frame``).
+
+    Institutions see the rating, so it rests only on what public access shows: publicly
+    disclosable, shared items and their publicly visible fields. Anything else is refused
+    before a record is read.
+    """
+    public_view = Decision("", True, "publicly disclosable (公开)", Ground.public)
+    wanted = set(fields)
+    for item in items:
+        if not item.is_public or item.sharing is SharingAttribute.none:
+            raise Forbidden(
+                f"item {item.code} is not publicly disclosable; the platform's own rating uses "
+                "public information only (institutions' scorecards run on authorized data)"
+            )
+        visible = {f.name for f in visible_fields(item, public_view)}
+        hidden = sorted(wanted & {f.name for f in item.fields} - visible)
+        if hidden:
+            raise Forbidden(
+                f"fields {', '.join(hidden)} of item {item.code} are not shown publicly; the "
+                "platform's own rating may not use them"
+            )
+    return records_service.evaluation_frame(
+        session, item_codes=[i.code for i in items], fields=sorted(wanted)
+    )
+
+
+def check_rating_view(
+    session: Session, *, principal: Principal | None, uscc: str, purpose: Purpose
+) -> None:
+    """May ``principal`` see the platform's rating of ``uscc`` for ``purpose``?
+
+    The rating rests on public information only (:func:`evaluation_records`), so whoever may
+    read public information for the purpose may see it — an institution only for a financing
+    purpose it is approved for. An enterprise sees its own rating (``self_query``) only.
+    """
+    kind = principal.kind if principal is not None else None
+    if principal is not None and kind is PrincipalKind.enterprise:
+        if principal.code != uscc or purpose is not Purpose.self_query:
+            raise Forbidden("an enterprise sees its own rating only, as self_query")
+        return
+    if kind is PrincipalKind.provider or purpose not in PUBLIC_PURPOSES.get(kind, frozenset()):
+        raise Forbidden(f"{_who(kind)} may not see ratings for purpose {purpose.value}")
+    check_request(session, principal=principal, purpose=purpose)
+
+
+def scoring_records(
+    session: Session,
+    *,
+    principal: Principal,
+    usccs: Sequence[str],
+    items: Sequence[Item],
+    purpose: Purpose,
+    fields: Sequence[str],
+    at: datetime | None = None,
+) -> tuple[pl.DataFrame, dict[str, list[ItemRead]]]:
+    """What an institution's own scorecard may use about each entity (E2, 可用不可见): the
+    records it could read itself for ``purpose`` — public items, and items an active
+    authorization of that entity covers, within its data date range — in the long form of
+    :func:`evaluation_records`. The scorecard runs inside the platform; only scores and reason
+    codes leave. Also returns each entity's reads (decisions and authorizations) for the log.
+    """
+    if principal.kind is not PrincipalKind.institution:
+        raise Forbidden("institutions run their own scorecards; this is for institution keys")
+    check_request(session, principal=principal, purpose=purpose)
+    wanted = sorted(set(fields))
+    rows: list[dict[str, Any]] = []
+    reads_by_entity: dict[str, list[ItemRead]] = {}
+    for uscc in usccs:
+        reads = read_records(
+            session, principal=principal, uscc=uscc, items=items, purpose=purpose, at=at
+        )
+        reads_by_entity[uscc] = reads
+        for read in reads:
+            for record in read.records:
+                row: dict[str, Any] = {
+                    "uscc": uscc,
+                    "item_code": read.item.code,
+                    "event_date": record.event_date,
+                }
+                for name in wanted:
+                    value = record.payload.get(name)
+                    row[f"f_{name}"] = None if value is None else str(value)
+                rows.append(row)
+    schema: dict[str, Any] = {"uscc": pl.String, "item_code": pl.String, "event_date": pl.Date}
+    schema |= {f"f_{name}": pl.String for name in wanted}
+    return pl.DataFrame(rows, schema=schema, orient="row"), reads_by_entity

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Table, insert, literal
+from sqlalchemy import Executable, Table, insert, literal
 from sqlalchemy.orm import Session
 
 BATCH_SIZE = 10_000
@@ -25,6 +25,19 @@ Prepare = Callable[[pl.DataFrame], pl.DataFrame]
 
 def _quiet(_stage: str, _done: int, _total: int) -> None:
     return None
+
+
+def fetch_tuples(session: Session, stmt: Executable) -> Sequence[Any]:
+    """All rows of ``stmt`` as the driver's plain tuples, for columnar consumers: executed by
+    SQLAlchemy in the session's transaction (parameters bound as usual), fetched straight from
+    the DB-API cursor — no ``Row`` objects, no result-type processing (select text and numbers,
+    and type the columns afterwards)."""
+    result = session.connection().execute(stmt)
+    try:
+        rows = result.cursor.fetchall()
+    finally:
+        result.close()
+    return rows
 
 
 def is_postgresql(session: Session) -> bool:

@@ -11,6 +11,7 @@ from rongxin.ingest import models as _ingest  # noqa: F401
 from rongxin.institutions import models as _institutions  # noqa: F401
 from rongxin.monitoring import models as _monitoring  # noqa: F401
 from rongxin.push import models as _push  # noqa: F401
+from rongxin.rating import models as _rating  # noqa: F401
 from rongxin.records import models as _records  # noqa: F401
 from rongxin.reports import models as _reports  # noqa: F401
 

@@ -11,9 +11,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, select
+import polars as pl
+from sqlalchemy import Float, Integer, String, bindparam, cast, select
 from sqlalchemy.orm import Session
 
+from rongxin.db.bulk import fetch_tuples
 from rongxin.entities import reference
 from rongxin.entities import uscc as uscc_rules
 from rongxin.entities.errors import EntityNotFound, InvalidUscc
@@ -133,3 +135,34 @@ def get_entity(session: Session, *, uscc: str) -> EntityRead:
         "import the registration data (`rongxin entities import --registration FILE`).",
         uscc=code,
     )
+
+
+def registry_frame(session: Session, *, usccs: Sequence[str] | None = None) -> pl.DataFrame:
+    """The public registry facts of every entity (or of ``usccs``), one row each, for
+    columnar evaluation (``rongxin.rating.features.REGISTRY_COLUMNS``). Plain text and number
+    columns are fetched and typed column-wise (no per-row conversion)."""
+    e = MarketEntity
+    stmt = select(
+        e.uscc,
+        cast(e.establish_date, String(10)),
+        cast(e.registered_capital, Float),
+        e.size_class,
+        e.status,
+        cast(e.annual_report_year, Integer),
+        e.region_code,
+        e.industry_section,
+    )
+    if usccs is not None:
+        stmt = stmt.where(e.uscc.in_(list(usccs)))
+    schema = {
+        "uscc": pl.String,
+        "establish_date": pl.String,
+        "registered_capital": pl.Float64,
+        "size_class": pl.String,
+        "status": pl.String,
+        "annual_report_year": pl.Int64,
+        "region_code": pl.String,
+        "industry_section": pl.String,
+    }
+    frame = pl.DataFrame(fetch_tuples(session, stmt), schema=schema, orient="row")
+    return frame.with_columns(pl.col("establish_date").str.to_date("%Y-%m-%d", strict=False))

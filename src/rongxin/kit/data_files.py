@@ -4,9 +4,11 @@ file, the line and the field — the catalog, consent purpose templates, securit
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
+from functools import cache
+from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -75,3 +77,20 @@ def read_text(path: Path, *, what: str, error: DataFileError) -> str:
         raise error(f"{path}: cannot read {what}: {exc.strerror}", file=str(path)) from exc
     except UnicodeDecodeError as exc:
         raise error(f"{path}: {what} must be UTF-8 ({exc.reason})", file=str(path)) from exc
+
+
+def shipped_or_file(
+    model: type[M], *, shipped: str, path: Path | None, what: str, error: DataFileError
+) -> M:
+    """The operator's file at ``path`` when given, else the file ``shipped`` with the package
+    (``rongxin/data/<shipped>``, parsed once per process); errors name the file, line and
+    field."""
+    if path is None:
+        return cast(M, _shipped(model, shipped, cast(Hashable, error)))
+    return parse(read_text(path, what=what, error=error), model, source=str(path), error=error)
+
+
+@cache
+def _shipped(model: type[M], name: str, error: Hashable) -> M:
+    text = (resources.files("rongxin") / "data" / name).read_text(encoding="utf-8")
+    return parse(text, model, source=f"rongxin/data/{name}", error=cast(DataFileError, error))

@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Row, String, bindparam, cast, func, select
+from sqlalchemy import Row, String, Text, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
+from rongxin.db.bulk import fetch_tuples
 from rongxin.entities.models import MarketEntity
 from rongxin.records.models import CreditRecord
 from rongxin.records.schemas import VISIBLE_STATUSES, RecordChange, RecordStatus, RecordView
@@ -74,26 +75,31 @@ def evaluation_frame(
     evaluation: ``uscc, item_code, event_date`` and one text column ``f_<name>`` per payload
     field in ``fields`` (NULL where a record's item has no such field).
 
-    One pass over the table; the engine does the rest (``rongxin.rating.features``).
+    One pass over the table, plain text columns (no per-row type conversion); the payloads
+    are decoded column-wise by Polars and the engine does the rest (``rongxin.rating``).
     """
-    columns = [
+    stmt = select(
         CreditRecord.uscc,
         CreditRecord.item_code,
-        CreditRecord.event_date,
-        *(
-            cast(CreditRecord.payload[name].as_string(), String).label(f"f_{name}")
-            for name in fields
-        ),
-    ]
-    stmt = select(*columns).where(
+        cast(CreditRecord.event_date, String(10)),
+        cast(CreditRecord.payload, Text),
+    ).where(
         CreditRecord.item_code.in_(list(item_codes)),
         CreditRecord.is_current.is_(True),
         CreditRecord.status.in_([s.value for s in statuses]),
     )
-    schema = {"uscc": pl.String, "item_code": pl.String, "event_date": pl.Date}
-    schema |= {f"f_{name}": pl.String for name in fields}
-    rows = session.connection().execute(stmt).all()
-    return pl.DataFrame(rows, schema=schema, orient="row")
+    rows = fetch_tuples(session, stmt)
+    text = dict.fromkeys(("uscc", "item_code", "event_date", "payload"), pl.String)
+    frame = pl.DataFrame(rows, schema=text, orient="row")
+    columns = [
+        pl.col("uscc"),
+        pl.col("item_code"),
+        pl.col("event_date").str.to_date("%Y-%m-%d", strict=False),
+    ]
+    if fields:
+        decoded = pl.col("payload").str.json_decode(pl.Struct(dict.fromkeys(fields, pl.String)))
+        columns += [decoded.struct.field(name).alias(f"f_{name}") for name in fields]
+    return frame.select(columns)
 
 
 def record_history(

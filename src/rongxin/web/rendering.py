@@ -49,6 +49,7 @@ def signed_in_nav(kind: str, code: str) -> list[tuple[str, str]]:
             ("quality.nav", "/quality"),
             ("institutions.nav", "/institutions"),
             ("monitoring.nav", "/monitoring/alerts"),
+            ("rating.nav_runs", "/ratings/runs"),
         ]
     if kind == "provider":
         return [
