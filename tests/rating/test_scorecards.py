@@ -15,17 +15,14 @@ import pytest
 from rongxin.rating import engines
 from rongxin.rating.engines import Engine
 from rongxin.rating.errors import ScorecardFileError, ScorecardInputError
-from rongxin.rating.scorecards import (
-    ScorecardSpec,
+from rongxin.rating.scorecard_scoring import (
     check_columns,
-    dump_scorecard,
     load_input,
-    load_scorecard,
-    parse_scorecard,
     points_expressions,
     score_expression,
     scored_table,
 )
+from rongxin.rating.scorecards import ScorecardSpec, dump_scorecard, load_scorecard, parse_scorecard
 
 BASE = 500.0
 CARD: dict[str, Any] = {

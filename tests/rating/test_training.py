@@ -22,7 +22,7 @@ from sklearn.model_selection import train_test_split
 from rongxin.rating import engines
 from rongxin.rating.errors import ScorecardInputError
 from rongxin.rating.schemas import TrainingOptions
-from rongxin.rating.scorecards import SCORE_COLUMN, load_input, scored_table
+from rongxin.rating.scorecard_scoring import SCORE_COLUMN, load_input, scored_table
 from rongxin.rating.training import TrainedScorecard, fingerprint, train_scorecard
 
 

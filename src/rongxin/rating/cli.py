@@ -160,7 +160,8 @@ def score(
     import pyarrow.parquet as pq
 
     from rongxin.rating import engines
-    from rongxin.rating.scorecards import check_columns, load_input, load_scorecard, scored_table
+    from rongxin.rating.scorecard_scoring import check_columns, load_input, scored_table
+    from rongxin.rating.scorecards import load_scorecard
 
     _output(output, allowed=OUTPUT_SUFFIXES, what="scores")
     spec = load_scorecard(model)

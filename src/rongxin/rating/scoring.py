@@ -31,7 +31,8 @@ from rongxin.rating import engines, registry
 from rongxin.rating.errors import ScorecardNotFound
 from rongxin.rating.features import FeatureSet, feature_table, load_features
 from rongxin.rating.schemas import ScorecardRead, ScorecardStatus
-from rongxin.rating.scorecards import SCORE_COLUMN, ScorecardSpec, reason_column, scored_table
+from rongxin.rating.scorecard_scoring import SCORE_COLUMN, reason_column, scored_table
+from rongxin.rating.scorecards import ScorecardSpec
 
 USCC_FORM: Final = re.compile(r"[0-9A-Z]{18}")
 MAX_ENTITIES: Final = 1000  # per request; a portfolio is scored in pages

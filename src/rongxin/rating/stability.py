@@ -32,14 +32,14 @@ from rongxin.rating.schemas import (
     ScorecardReference,
     StabilityReport,
 )
-from rongxin.rating.scorecards import (
+from rongxin.rating.scorecard_scoring import (
     SCORE_COLUMN,
-    ScorecardSpec,
     bin_index,
     exact_float,
     score_expression,
     scored_table,
 )
+from rongxin.rating.scorecards import ScorecardSpec
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir

@@ -24,15 +24,13 @@ import pyarrow as pa
 from rongxin.rating import engines, stability
 from rongxin.rating.errors import ScorecardInputError, TrainingError
 from rongxin.rating.schemas import Metrics, TrainingOptions, TrainingResult
+from rongxin.rating.scorecard_scoring import SCORE_COLUMN, load_input, scored_table
 from rongxin.rating.scorecards import (
-    SCORE_COLUMN,
     CategoricalBin,
     CategoricalVariable,
     NumericalBin,
     NumericalVariable,
     ScorecardSpec,
-    load_input,
-    scored_table,
 )
 
 if TYPE_CHECKING:
