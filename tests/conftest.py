@@ -7,16 +7,19 @@ there (``make test-pg``; .ci/run runs both).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from app_support import use_test_session
 from fastapi.testclient import TestClient
+from institution_factories import institution_token
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
+from rongxin.access import service as access_service
+from rongxin.access.schemas import PrincipalKind
 from rongxin.app import create_app
 from rongxin.config import Environment, Settings
 from rongxin.db import migrate
@@ -97,3 +100,15 @@ def client(settings: Settings, session: Session) -> Iterator[TestClient]:
 @pytest.fixture
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def make_token(session: Session) -> Callable[[str, str], str]:
+    """An API key (institutions: onboarded, with a token) of ``kind``/``code``."""
+
+    def make(kind: str, code: str) -> str:
+        if PrincipalKind(kind) is PrincipalKind.institution:
+            return institution_token(session, code)
+        return access_service.create_api_key(session, kind=PrincipalKind(kind), code=code).token
+
+    return make

@@ -77,7 +77,7 @@ def test_cli_db_upgrade_creates_the_schema(tmp_path) -> None:  # type: ignore[no
     result = _cli("db", "upgrade", env={"RONGXIN_DATABASE_URL": url})
     assert result.returncode == 0, result.stderr
     current = _cli("db", "current", env={"RONGXIN_DATABASE_URL": url})
-    assert current.stdout.strip() == "0005"
+    assert current.stdout.strip() == "0006"
 
 
 def test_healthz_reports_an_unreachable_database(settings: Settings) -> None:

@@ -17,6 +17,7 @@ from rongxin.push.api import router as push_router
 from rongxin.rating.api import router as rating_router
 from rongxin.rating.api import scorecard_router
 from rongxin.reports.api import router as reports_router
+from rongxin.rights.api import router as rights_router
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(access_router)
@@ -32,3 +33,4 @@ api_router.include_router(audit_router)
 api_router.include_router(monitoring_router)
 api_router.include_router(rating_router)
 api_router.include_router(scorecard_router)
+api_router.include_router(rights_router)

@@ -33,6 +33,12 @@ from rongxin.web.pages_institutions import institutions_router
 from rongxin.web.pages_monitoring import monitoring_router
 from rongxin.web.pages_providers import providers_router
 from rongxin.web.pages_rating import rating_router as rating_pages_router
+from rongxin.web.pages_rights import rights_router as rights_pages_router
+from rongxin.web.pages_rights_evidence import rights_evidence_router
+from rongxin.web.pages_rights_handling import rights_handling_router
+from rongxin.web.pages_rights_objections import rights_objections_router
+from rongxin.web.pages_rights_repairs import rights_repairs_router
+from rongxin.web.pages_rights_self_reports import rights_self_reports_router
 
 log = get_logger(__name__)
 
@@ -131,6 +137,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(console_router, dependencies=signed_in)
     app.include_router(history_router, dependencies=signed_in)
     app.include_router(rating_pages_router, dependencies=signed_in)
+    app.include_router(rights_pages_router, dependencies=signed_in)
+    app.include_router(rights_objections_router, dependencies=signed_in)
+    app.include_router(rights_repairs_router, dependencies=signed_in)
+    app.include_router(rights_self_reports_router, dependencies=signed_in)
+    app.include_router(rights_evidence_router, dependencies=signed_in)
+    app.include_router(rights_handling_router, dependencies=signed_in)
     web_auth.install(app, settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -28,6 +28,7 @@ LAZY: dict[str, tuple[str, str]] = {
     "audit": ("rongxin.audit.cli", "app"),
     "monitoring": ("rongxin.monitoring.cli", "app"),
     "rating": ("rongxin.rating.cli", "app"),
+    "rights": ("rongxin.rights.cli", "app"),
     "synth": ("rongxin.synth.cli", "synth_command"),
     "synth-access": ("rongxin.synth.cli", "synth_access_command"),
     "ingest": ("rongxin.ingest.cli", "ingest_command"),

@@ -142,6 +142,27 @@ class Settings(BaseSettings):
         description="An indicator-system file that replaces the shipped indicator_system.yaml "
         "(dimensions, indicators, weights, vetoes, grades; E1).",
     )
+    rights_rules_path: Path | None = Field(
+        None,
+        description="A rights-rule file that replaces the shipped rights_rules.yaml (objection "
+        "deadlines, publicity periods of credit repair, the repair review deadline; G4).",
+    )
+    holiday_calendar_path: Path | None = Field(
+        None,
+        description="A holiday-calendar file that replaces the shipped holiday_calendar.yaml: "
+        "days off and weekend workdays the holidays package does not know yet.",
+    )
+    commitment_dir: Path | None = Field(
+        None,
+        description="A directory of credit_commitment_<version>.md files that replaces the "
+        "shipped credit commitment (信用承诺书) enterprises sign.",
+    )
+    rights_attachment_max_bytes: int = Field(
+        10 * 1024 * 1024,
+        ge=1024,
+        le=100 * 1024 * 1024,
+        description="Largest evidence file an enterprise may attach to a case, in bytes.",
+    )
     spark_master: str | None = Field(
         None,
         description="Spark master URL for --engine spark (default: local mode on this machine).",

@@ -8,21 +8,6 @@ from collections.abc import Callable
 import pytest
 from consent_factories import csrf_of
 from fastapi.testclient import TestClient
-from institution_factories import institution_token
-from sqlalchemy.orm import Session
-
-from rongxin.access import service as access_service
-from rongxin.access.schemas import PrincipalKind
-
-
-@pytest.fixture
-def make_token(session: Session) -> Callable[[str, str], str]:
-    def make(kind: str, code: str) -> str:
-        if PrincipalKind(kind) is PrincipalKind.institution:
-            return institution_token(session, code)
-        return access_service.create_api_key(session, kind=PrincipalKind(kind), code=code).token
-
-    return make
 
 
 @pytest.fixture

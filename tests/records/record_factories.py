@@ -30,6 +30,7 @@ def create_batch(session: Session, **overrides: Any) -> IngestBatch:
         "file_format": "csv",
         "origin_node": "test-node",
         "status": "committed",
+        "inserted": 1,  # the batch wrote its record (ingestion's staged path then applies)
         "received_at": datetime(2026, 1, 5, 2, 0, tzinfo=UTC),
         "completed_at": datetime(2026, 1, 5, 2, 1, tzinfo=UTC),
     }

@@ -42,7 +42,7 @@ def test_institution_gets_json_and_the_issue_is_logged(
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
-    assert body["schema_version"] == "1.1"
+    assert body["schema_version"] == "1.2"
     assert body["subject"]["name"] == NAME
     assert body["requester"] == {"kind": "institution", "code": "bank_fz_001", "user_id": None}
     assert body["purpose"]["code"] == "pre_loan"
@@ -135,7 +135,7 @@ def test_pdf_has_content_disposition(
 def test_report_schema_is_published(client: TestClient) -> None:
     response = client.get("/api/v1/reports/schema")
     assert response.status_code == 200
-    assert response.json()["title"] == "CreditReport 1.1"
+    assert response.json()["title"] == "CreditReport 1.2"
 
 
 # ---- usage feedback ------------------------------------------------------------------------------

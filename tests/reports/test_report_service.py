@@ -46,7 +46,7 @@ def _items(report: CreditReport) -> dict[str, ReportItem]:
 
 def test_header_and_subject(session: Session, catalog: Catalog, seeded: Seeded) -> None:
     report = _build(session, catalog, seeded.uscc)
-    assert report.schema_version == SCHEMA_VERSION == "1.1"
+    assert report.schema_version == SCHEMA_VERSION == "1.2"
     assert len(report.report_id) == 32
     assert report.generated_at.tzinfo is not None
     assert report.node_id == "test-node"
@@ -248,7 +248,7 @@ def test_issue_logs_requester_purpose_and_sources(
         "institution",
         "bank_fz_001",
     )
-    assert (issue.purpose, issue.format, issue.schema_version) == ("in_loan", "pdf", "1.1")
+    assert (issue.purpose, issue.format, issue.schema_version) == ("in_loan", "pdf", "1.2")
     assert issue.record_count == report.record_count == 5
     sources = {
         (s.provider_code, s.item_code): s.record_count
@@ -323,8 +323,8 @@ def test_usage_of_unknown_provider(session: Session, catalog: Catalog) -> None:
 
 def test_json_schema_is_versioned() -> None:
     schema = report_json_schema()
-    assert schema["title"] == "CreditReport 1.1"
-    assert schema["$id"].endswith("/credit-report/1.1")
+    assert schema["title"] == "CreditReport 1.2"
+    assert schema["$id"].endswith("/credit-report/1.2")
     assert {"report_id", "schema_version", "subject", "sections", "notices"} <= set(
         schema["properties"]
     )

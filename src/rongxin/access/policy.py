@@ -41,7 +41,12 @@ from rongxin.db.base import utcnow
 from rongxin.institutions import quota
 from rongxin.institutions import service as institutions_service
 from rongxin.records import service as records_service
-from rongxin.records.schemas import RecordChange, RecordView
+from rongxin.records.schemas import (
+    ALL_STATUSES,
+    VISIBLE_STATUSES,
+    RecordChange,
+    RecordView,
+)
 
 
 class AccessMode(StrEnum):
@@ -319,7 +324,18 @@ def read_records(
             else:
                 read.records = [_presented(read, r) for r in fetched if _in_range(read, r)]
     if stored:
-        for record in records_service.current_records(session, uscc=uscc, item_codes=list(stored)):
+        # the subject sees its whole history (repaired, expired …); everyone else what is
+        # published (G3, G4)
+        own = (
+            principal is not None
+            and principal.kind is PrincipalKind.enterprise
+            and principal.code == uscc
+        )
+        statuses = ALL_STATUSES if own else VISIBLE_STATUSES
+        records = records_service.current_records(
+            session, uscc=uscc, item_codes=list(stored), statuses=statuses
+        )
+        for record in records:
             read = stored[record.item_code]
             if _in_range(read, record):
                 read.records.append(_presented(read, record))
@@ -391,7 +407,11 @@ def shared_changes_since(
 
 
 def evaluation_records(
-    session: Session, *, items: Sequence[Item], fields: Sequence[str]
+    session: Session,
+    *,
+    items: Sequence[Item],
+    fields: Sequence[str],
+    usccs: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """Every entity's current records of ``items`` for the platform's own full-coverage
     evaluation (全覆盖评价, E1), in long form (``records_service.evaluation_frame``).
@@ -416,7 +436,7 @@ def evaluation_records(
                 "platform's own rating may not use them"
             )
     return records_service.evaluation_frame(
-        session, item_codes=[i.code for i in items], fields=sorted(wanted)
+        session, item_codes=[i.code for i in items], fields=sorted(wanted), usccs=usccs
     )
 
 
@@ -480,3 +500,30 @@ def scoring_records(
     schema: dict[str, Any] = {"uscc": pl.String, "item_code": pl.String, "event_date": pl.Date}
     schema |= {f"f_{name}": pl.String for name in wanted}
     return pl.DataFrame(rows, schema=schema, orient="row"), reads_by_entity
+
+
+def case_record(session: Session, *, uscc: str, item: Item, record_key: str) -> RecordView | None:
+    """The current version of the record an objection or a repair application of ``uscc`` is
+    about, whatever its status, for the platform's own handling of the subject's case (G4).
+    Its values go only to the subject and to the item's provider, who may see them anyway."""
+    for record in records_service.current_records(
+        session, uscc=uscc, item_codes=[item.code], statuses=ALL_STATUSES
+    ):
+        if record.record_key == record_key:
+            return record
+    return None
+
+
+def publicity_records(
+    session: Session, *, items: Sequence[Item], fields: Sequence[str]
+) -> pl.DataFrame:
+    """Every published record of ``items`` (with its key and status) for the platform's own
+    sweep that ends publication at the maximum period (G4): the fields that decide the
+    period, nothing else."""
+    return records_service.evaluation_frame(
+        session,
+        item_codes=[i.code for i in items],
+        fields=sorted(set(fields)),
+        statuses=VISIBLE_STATUSES,
+        with_key=True,
+    )

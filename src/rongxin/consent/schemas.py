@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from rongxin.access.schemas import Purpose
+from rongxin.kit.versioned_text import VersionedText
 
 
 class AuthorizationMode(StrEnum):
@@ -164,12 +165,8 @@ class Approval(BaseModel):
     )
 
 
-class RiskNoticeRead(BaseModel):
-    version: str
-    effective_date: date
-    title: str
-    text: str = Field(description="The exact text shown (zh-CN, then English).")
-    sha256: str
+class RiskNoticeRead(VersionedText):
+    """A version of the risk notice (风险提示) with its sha256."""
 
 
 class NoticeForAuthorization(BaseModel):

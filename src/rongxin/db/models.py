@@ -14,5 +14,6 @@ from rongxin.push import models as _push  # noqa: F401
 from rongxin.rating import models as _rating  # noqa: F401
 from rongxin.records import models as _records  # noqa: F401
 from rongxin.reports import models as _reports  # noqa: F401
+from rongxin.rights import models as _rights  # noqa: F401
 
 metadata = Base.metadata

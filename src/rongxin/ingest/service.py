@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from sqlalchemy import bindparam, select, text
@@ -39,11 +40,18 @@ from rongxin.ingest.validation import (
 )
 from rongxin.records import service as records_service
 from rongxin.records.models import CreditRecord
+from rongxin.records.schemas import STICKY_STATUSES
 
 KEY_SEPARATOR = "\x1f"
 RECORD_ID_COLUMN = "_record_id"  # optional: the provider's own id for each row
 REGISTRY_ITEMS = {registry.REGISTRATION_ITEM, registry.ANNUAL_REPORT_ITEM}
 STAGE = "ingest_stage"
+
+
+def record_key_of(item: Item, values: dict[str, Any]) -> str:
+    """The record key of one record's natural-key values (as :func:`_stage_frame` builds it
+    for plain text and integer keys)."""
+    return KEY_SEPARATOR.join(str(values[k]).strip() for k in item.natural_key)
 
 
 def _quiet(_stage: str, _done: int, _total: int) -> None:
@@ -352,7 +360,8 @@ _CLASSIFY = (
 # per stored record); PostgreSQL plans it as the same inner join.
 _CLOSING = (
     "CREATE TEMPORARY TABLE ingest_closing AS SELECT s.record_key, c.change_seq AS old_seq, "
-    "c.version AS old_version FROM ingest_stage s CROSS JOIN credit_record c "
+    "c.version AS old_version, c.status AS old_status "
+    "FROM ingest_stage s CROSS JOIN credit_record c "
     "WHERE c.uscc = s.uscc AND c.item_code = :item AND c.record_key = s.record_key "
     "AND c.is_current = TRUE AND {stored} <> s.payload"
 )
@@ -366,12 +375,21 @@ _INSERT = (
     "origin_node, received_at) "
     "SELECT CAST(:item AS VARCHAR(64)), s.uscc, s.record_key, COALESCE(cl.old_version, 0) + 1, "
     "TRUE, {payload}, "
-    "s.event_date, 'published', :provider, :batch, s.provider_record_id, "
+    "s.event_date, {status}, :provider, :batch, s.provider_record_id, "
     ":node, :received FROM ingest_stage s "
     "LEFT JOIN ingest_closing cl ON cl.record_key = s.record_key "
     "WHERE NOT EXISTS (SELECT 1 FROM credit_record c WHERE c.uscc = s.uscc "
     "AND c.item_code = :item AND c.record_key = s.record_key AND c.is_current = TRUE) "
     "ORDER BY s.record_key"
+)
+
+
+# A changed record keeps a status that a new delivery does not end (an open objection, an ended
+# publication: rongxin.records.schemas.STICKY_STATUSES); otherwise it is published.
+_KEPT_STATUS = (
+    "CASE WHEN cl.old_status IN ("
+    + ", ".join(f"'{s.value}'" for s in STICKY_STATUSES)
+    + ") THEN cl.old_status ELSE 'published' END"
 )
 
 
@@ -401,7 +419,7 @@ def _insert_staged(
             conn.exec_driver_sql("ANALYZE ingest_closing")
         session.execute(text(_CLOSE))
         payload = "CAST(s.payload AS JSON)" if pg else "s.payload"
-        insert = text(_INSERT.format(payload=payload)).bindparams(
+        insert = text(_INSERT.format(payload=payload, status=_KEPT_STATUS)).bindparams(
             bindparam("received", type_=UTCDateTime())
         )
         values = {

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Final
 
@@ -49,7 +50,11 @@ def previous_run(session: Session, *, system_code: str) -> RatingRun | None:
     """The latest completed run of the indicator system ``system_code``."""
     stmt = (
         select(RatingRun)
-        .where(RatingRun.system_code == system_code, RatingRun.status == "completed")
+        .where(
+            RatingRun.system_code == system_code,
+            RatingRun.status == "completed",
+            RatingRun.scope == "full",
+        )
         .order_by(RatingRun.started_at.desc())
         .limit(1)
     )
@@ -67,11 +72,14 @@ def run_rating(
     system: IndicatorSystem | None = None,
     features: FeatureSet | None = None,
     progress: Progress = _quiet,
+    usccs: Sequence[str] | None = None,
 ) -> RatingRun:
     """Rate every entity as of ``as_of``; returns the completed run (flushed, not committed).
 
     The feature file and indicator system are the settings' (or the shipped defaults) unless
-    given."""
+    given. With ``usccs`` only those entities are re-rated (scope ``entities``: a credit repair
+    changed their records); their percentiles are placed among the peers of the latest full run.
+    """
     features = features or load_features(settings.rating_features_path)
     system = system or load_system(settings.indicator_system_path)
     features.check_against(catalog, source=PLATFORM_SOURCE)
@@ -90,14 +98,15 @@ def run_rating(
         started_at=utcnow(),
         triggered_by=triggered_by,
         previous_run_id=before.id if before is not None else None,
+        scope="full" if usccs is None else "entities",
     )
     session.add(run)
     session.flush()
 
     progress("read", 0, 1)
     items = [catalog.item(code) for code in features.items()]
-    records = policy.evaluation_records(session, items=items, fields=features.fields())
-    registry = entities_service.registry_frame(session)
+    records = policy.evaluation_records(session, items=items, fields=features.fields(), usccs=usccs)
+    registry = entities_service.registry_frame(session, usccs=usccs)
     progress("read", 1, 1)
 
     progress("evaluate", 0, registry.height)
@@ -109,6 +118,8 @@ def run_rating(
     rated = evaluate(system, features, records=records, registry=registry, as_of=as_of, con=con)
     progress("evaluate", registry.height, registry.height)
 
+    if usccs is not None:
+        rated = _placed_among(session, rated, before)
     rows = entity_rows(system, features, rated, run_id=run.id)
     bulk_insert(session, EntityRating.__tablename__, rows, progress, "write ratings")
     changed = 0
@@ -129,6 +140,49 @@ def run_rating(
     run.seconds = round(time.perf_counter() - started, 3)
     session.flush()
     return run
+
+
+def _placed_among(session: Session, rated: pl.DataFrame, full: RatingRun | None) -> pl.DataFrame:
+    """Percentiles of re-rated entities among their peers in the latest full run (percent
+    rank: the share of the other peers scoring lower)."""
+    if full is None:
+        return rated
+    percentiles = []
+    for uscc, group, score in rated.select("uscc", PEER_COLUMN, "score").iter_rows():
+        peers = EntityRating.peer_group == group
+        same_run = EntityRating.run_id == full.id
+        others = EntityRating.uscc != uscc
+        total = session.scalar(select(func.count()).where(same_run, peers, others)) or 0
+        lower = session.scalar(
+            select(func.count()).where(same_run, peers, others, EntityRating.score < score)
+        )
+        percentiles.append(100.0 * int(lower or 0) / total if total else 0.0)
+    return rated.with_columns(pl.Series("percentile", percentiles, dtype=pl.Float64))
+
+
+def rerate(
+    session: Session,
+    *,
+    catalog: Catalog,
+    settings: Settings,
+    usccs: Sequence[str],
+    as_of: date,
+    triggered_by: str,
+) -> RatingRun | None:
+    """Re-rate ``usccs`` now (after a credit repair), if the platform rates at all (a full run
+    exists); returns the run."""
+    system = load_system(settings.indicator_system_path)
+    if previous_run(session, system_code=system.code) is None:
+        return None
+    return run_rating(
+        session,
+        catalog=catalog,
+        as_of=as_of,
+        triggered_by=triggered_by,
+        settings=settings,
+        system=system,
+        usccs=usccs,
+    )
 
 
 _CHANGES = (

@@ -56,7 +56,7 @@ class ScorecardModel(Base):
 
 
 class RatingRun(Base):
-    """One full-coverage rating of every entity on the node."""
+    """One rating run: full coverage of every entity on the node, or a re-rating of some."""
 
     __tablename__ = "rating_run"
 
@@ -75,6 +75,12 @@ class RatingRun(Base):
     seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     previous_run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     triggered_by: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[str] = mapped_column(
+        String(16),
+        default="full",
+        server_default="full",
+        doc="full (every entity) | entities (re-rating some, e.g. after a credit repair)",
+    )
 
 
 class EntityRating(Base):

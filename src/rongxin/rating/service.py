@@ -42,6 +42,7 @@ class RatingRunRead(BaseModel):
     seconds: float | None
     previous_run_id: str | None
     triggered_by: str
+    scope: str = "full"
 
 
 class IndicatorLine(BaseModel):

@@ -11,12 +11,18 @@ from pydantic import BaseModel, ConfigDict
 
 class RecordStatus(StrEnum):
     published = "published"  # 公示中 / normal
-    disputed = "disputed"  # 异议中 (rights issue)
-    repaired = "repaired"  # 已修复: no longer published or shared (rights issue)
-    expired = "expired"  # publicity period ended (rights issue)
+    disputed = "disputed"  # 异议中: an objection is open (G4)
+    annotated = "annotated"  # 异议已标注: the objection could not be decided; both are shown
+    repaired = "repaired"  # 已修复: no longer published or shared (G4)
+    expired = "expired"  # 公示期满: the maximum publicity period ended (G4)
 
 
-VISIBLE_STATUSES = (RecordStatus.published, RecordStatus.disputed)
+#: what institutions, the public and the platform's own rating see
+VISIBLE_STATUSES = (RecordStatus.published, RecordStatus.disputed, RecordStatus.annotated)
+#: what the information subject itself sees (its own history, G3)
+ALL_STATUSES = tuple(RecordStatus)
+#: statuses a new delivery of a changed record keeps (an open objection, an ended publication)
+STICKY_STATUSES = (RecordStatus.disputed, RecordStatus.repaired, RecordStatus.expired)
 
 
 class RecordView(BaseModel):

@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Row, String, Text, bindparam, cast, func, select
+from sqlalchemy import Row, String, Text, bindparam, cast, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
-from rongxin.db.bulk import fetch_tuples
+from rongxin.db.base import UTCDateTime, utcnow
+from rongxin.db.bulk import bulk_insert, fetch_tuples
 from rongxin.entities.models import MarketEntity
 from rongxin.records.models import CreditRecord
 from rongxin.records.schemas import VISIBLE_STATUSES, RecordChange, RecordStatus, RecordView
@@ -70,32 +71,45 @@ def evaluation_frame(
     item_codes: Sequence[str],
     fields: Sequence[str],
     statuses: Sequence[RecordStatus] = VISIBLE_STATUSES,
+    with_key: bool = False,
+    usccs: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """The current records of ``item_codes`` about every entity, in long form for columnar
     evaluation: ``uscc, item_code, event_date`` and one text column ``f_<name>`` per payload
-    field in ``fields`` (NULL where a record's item has no such field).
+    field in ``fields`` (NULL where a record's item has no such field); with ``with_key``
+    also ``record_key``, ``version`` and ``status``.
 
     One pass over the table, plain text columns (no per-row type conversion); the payloads
     are decoded column-wise by Polars and the engine does the rest (``rongxin.rating``).
     """
+    keys = (CreditRecord.record_key, CreditRecord.version, CreditRecord.status) if with_key else ()
     stmt = select(
         CreditRecord.uscc,
         CreditRecord.item_code,
         cast(CreditRecord.event_date, String(10)),
         cast(CreditRecord.payload, Text),
+        *keys,
     ).where(
         CreditRecord.item_code.in_(list(item_codes)),
         CreditRecord.is_current.is_(True),
         CreditRecord.status.in_([s.value for s in statuses]),
     )
+    if usccs is not None:
+        stmt = stmt.where(CreditRecord.uscc.in_(list(usccs)))
     rows = fetch_tuples(session, stmt)
-    text = dict.fromkeys(("uscc", "item_code", "event_date", "payload"), pl.String)
-    frame = pl.DataFrame(rows, schema=text, orient="row")
+    schema: dict[str, Any] = dict.fromkeys(
+        ("uscc", "item_code", "event_date", "payload"), pl.String
+    )
+    if with_key:
+        schema |= {"record_key": pl.String, "version": pl.Int64, "status": pl.String}
+    frame = pl.DataFrame(rows, schema=schema, orient="row")
     columns = [
         pl.col("uscc"),
         pl.col("item_code"),
         pl.col("event_date").str.to_date("%Y-%m-%d", strict=False),
     ]
+    if with_key:
+        columns += [pl.col("record_key"), pl.col("version"), pl.col("status")]
     if fields:
         decoded = pl.col("payload").str.json_decode(pl.Struct(dict.fromkeys(fields, pl.String)))
         columns += [decoded.struct.field(name).alias(f"f_{name}") for name in fields]
@@ -172,3 +186,129 @@ def lock_change_sequence(session: Session) -> None:
 def last_change_seq(session: Session) -> int:
     """The highest change sequence on this node (0 when there are no records)."""
     return int(session.scalar(select(func.coalesce(func.max(CreditRecord.change_seq), 0))) or 0)
+
+
+# ---- the one writer of status changes ----------------------------------------------------------
+
+
+def change_status(
+    session: Session,
+    *,
+    uscc: str,
+    item_code: str,
+    record_key: str,
+    status: RecordStatus,
+    expected_version: int | None = None,
+) -> RecordView:
+    """A new version of a record with the same content and another status (an objection opens
+    or ends, a repair is approved, the publicity period ends). The old version is kept; the new
+    one takes the next change sequence, so batch push, ratings and reports follow it like any
+    other change. Returns the new version (or the current one when it already has ``status``).
+
+    ``expected_version``: refuse (ValueError) when the current version is another one — the
+    record changed since the caller looked at it.
+    """
+    lock_change_sequence(session)
+    current = session.scalars(
+        select(CreditRecord)
+        .where(
+            CreditRecord.uscc == uscc,
+            CreditRecord.item_code == item_code,
+            CreditRecord.record_key == record_key,
+            CreditRecord.is_current.is_(True),
+        )
+        .with_for_update()
+    ).one_or_none()
+    if current is None:
+        raise LookupError(f"no current record {item_code}/{record_key} about {uscc}")
+    if expected_version is not None and current.version != expected_version:
+        raise ValueError(
+            f"record {item_code}/{record_key} is at version {current.version}, "
+            f"not {expected_version}"
+        )
+    if current.status == status.value:
+        return RecordView.model_validate(current)
+    current.is_current = False
+    session.flush()
+    # INSERT … SELECT: the payload is copied exactly as stored (its text is what later
+    # deliveries are compared with), with the next version and the new status
+    r = CreditRecord
+    copied = select(
+        r.item_code,
+        r.uscc,
+        r.record_key,
+        (r.version + 1).label("version"),
+        literal(True).label("is_current"),
+        r.payload,
+        r.event_date,
+        literal(status.value).label("status"),
+        r.provider_code,
+        r.provider_record_id,
+        r.origin_node,
+        literal(utcnow(), UTCDateTime()).label("received_at"),
+    ).where(r.change_seq == current.change_seq)
+    names = [
+        "item_code", "uscc", "record_key", "version", "is_current", "payload", "event_date",
+        "status", "provider_code", "provider_record_id", "origin_node", "received_at",
+    ]  # fmt: skip
+    session.execute(insert(r).from_select(names, copied))
+    new = session.scalars(
+        select(r).where(
+            r.uscc == uscc,
+            r.item_code == item_code,
+            r.record_key == record_key,
+            r.version == current.version + 1,
+        )
+    ).one()
+    return RecordView.model_validate(new)
+
+
+_STATUS_STAGE = (
+    "CREATE TEMPORARY TABLE status_stage (uscc VARCHAR(18), record_key VARCHAR(512), "
+    "version INTEGER)"
+)
+_STATUS_CLOSING = (
+    "CREATE TEMPORARY TABLE status_closing AS SELECT c.change_seq AS old_seq, c.uscc, "
+    "c.record_key FROM status_stage s CROSS JOIN credit_record c "
+    "WHERE c.uscc = s.uscc AND c.item_code = :item AND c.record_key = s.record_key "
+    "AND c.version = s.version AND c.is_current = TRUE AND c.status <> :status"
+)
+_STATUS_CLOSE = (
+    "UPDATE credit_record SET is_current = FALSE "
+    "WHERE change_seq IN (SELECT old_seq FROM status_closing)"
+)
+_STATUS_INSERT = (
+    "INSERT INTO credit_record (item_code, uscc, record_key, version, is_current, payload, "
+    "event_date, status, provider_code, batch_id, provider_record_id, origin_node, received_at) "
+    "SELECT item_code, uscc, record_key, version + 1, TRUE, payload, event_date, :status, "
+    "provider_code, NULL, provider_record_id, origin_node, :received FROM credit_record "
+    "WHERE change_seq IN (SELECT old_seq FROM status_closing) ORDER BY change_seq"
+)
+
+
+def change_status_many(
+    session: Session, *, item_code: str, keys: pl.DataFrame, status: RecordStatus
+) -> pl.DataFrame:
+    """:func:`change_status` for many records of one item at once, set-wise inside the
+    database (the daily end of publication). ``keys``: ``uscc, record_key, version`` — a record
+    changes only while it is still current at that version (else a later sweep sees it again).
+    Returns the ``uscc, record_key`` of the records that changed."""
+    empty = pl.DataFrame(schema={"uscc": pl.String, "record_key": pl.String})
+    if keys.is_empty():
+        return empty
+    lock_change_sequence(session)
+    conn = session.connection()
+    for table in ("status_stage", "status_closing"):
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+    conn.exec_driver_sql(_STATUS_STAGE)
+    bulk_insert(session, "status_stage", keys.select("uscc", "record_key", "version"))
+    params = {"item": item_code, "status": status.value}
+    session.execute(text(_STATUS_CLOSING), params)
+    changed = fetch_tuples(session, text("SELECT uscc, record_key FROM status_closing"))
+    if changed:
+        session.execute(text(_STATUS_CLOSE))
+        insert_new = text(_STATUS_INSERT).bindparams(bindparam("received", type_=UTCDateTime()))
+        session.execute(insert_new, {"status": status.value, "received": utcnow()})
+    for table in ("status_stage", "status_closing"):
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+    return pl.DataFrame(changed, schema=empty.schema, orient="row")

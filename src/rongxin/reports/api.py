@@ -32,7 +32,7 @@ router = APIRouter(prefix="/reports", tags=["reports"])
 
 @router.get("/schema")
 def get_report_schema() -> dict[str, Any]:
-    """The JSON schema of the credit report (``schema_version`` 1.0)."""
+    """The JSON schema of the credit report (``schema_version``: ``SCHEMA_VERSION``)."""
     return report_json_schema()
 
 

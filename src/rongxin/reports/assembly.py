@@ -40,7 +40,7 @@ from rongxin.db.base import utcnow
 from rongxin.entities import reference
 from rongxin.entities import service as entities_service
 from rongxin.entities.schemas import EntityRead
-from rongxin.records.schemas import RecordView
+from rongxin.records.schemas import RecordStatus, RecordView
 from rongxin.reports import wording
 from rongxin.reports.errors import PurposeNotAllowed
 from rongxin.reports.schemas import (
@@ -57,6 +57,8 @@ from rongxin.reports.schemas import (
     Restriction,
     SectionCode,
 )
+from rongxin.rights import objections
+from rongxin.rights import service as rights_service
 
 KEY_SEPARATOR: Final = "\x1f"
 
@@ -144,7 +146,12 @@ def _public_key(item: Item, shown: set[str], record_key: str) -> str:
 
 
 def _record(
-    item: Item, fields: Sequence[FieldDef], record: RecordView, *, unmasked: bool
+    item: Item,
+    fields: Sequence[FieldDef],
+    record: RecordView,
+    *,
+    unmasked: bool,
+    note: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     shown = {f.name for f in fields if unmasked or f.mask is None}  # seen as stored
     status_name, status_name_en = wording.STATUS_NAMES[record.status]
@@ -169,6 +176,7 @@ def _record(
         "status_name_en": status_name_en,
         "record_key": _public_key(item, shown, record.record_key),
         "version": record.version,
+        "objection": note if record.status is RecordStatus.annotated else None,
     }
 
 
@@ -202,7 +210,26 @@ def _placeholder(item: Item, base: dict[str, Any], restriction: Restriction) -> 
     }
 
 
-def _item(catalog: Catalog, read: policy.ItemRead) -> dict[str, Any]:
+def _objection_notes(
+    session: Session, uscc: str, by_item: dict[str, list[RecordView]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The objection shown with each annotated record (read only when there is one)."""
+    if not any(r.status is RecordStatus.annotated for rs in by_item.values() for r in rs):
+        return {}
+    return {
+        key: {
+            "objection_id": o.id,
+            "reason": o.reason,
+            "check_result": o.check_result,
+            "closed_at": o.closed_at,
+        }
+        for key, o in objections.undecided_notes(session, uscc=uscc).items()
+    }
+
+
+def _item(
+    catalog: Catalog, read: policy.ItemRead, notes: dict[tuple[str, str], dict[str, Any]]
+) -> dict[str, Any]:
     item, decision = read.item, read.decision
     base = _item_base(catalog, item)
     if read.unavailable:
@@ -210,7 +237,12 @@ def _item(catalog: Catalog, read: policy.ItemRead) -> dict[str, Any]:
     if not decision.allowed or item.sharing_mode is SharingMode.verification:
         return _placeholder(item, base, _restriction(item))
     fields = policy.visible_fields(item, decision)
-    shown = [_record(item, fields, r, unmasked=decision.unmasked) for r in read.records]
+    shown = [
+        _record(
+            item, fields, r, unmasked=decision.unmasked, note=notes.get((item.code, r.record_key))
+        )
+        for r in read.records
+    ]
     return {
         **base,
         "available": True,
@@ -322,6 +354,7 @@ def build_report(
         )
     }
     by_item = {code: r.records for code, r in reads.items() if r.records}
+    notes = _objection_notes(session, entity.uscc, by_item)
 
     category_rank = {c.code: n for n, c in enumerate(catalog.categories)}
     ordered = sorted(
@@ -330,7 +363,7 @@ def build_report(
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     counts: dict[str, int] = {}
     for _, item in ordered:
-        entry = _item(catalog, reads[item.code])
+        entry = _item(catalog, reads[item.code], notes)
         grouped[_section_of(catalog, item)].append(entry)
         if entry["available"]:
             counts[item.category] = counts.get(item.category, 0) + entry["total"]
@@ -378,6 +411,7 @@ def build_report(
                 "record_count": sum(counts.values()),
                 "rating_note": rating_note,
                 "rating_note_en": rating_note_en,
+                "broken_commitments": rights_service.broken_commitments(session, uscc=entity.uscc),
             },
             "sections": sections,
             "notices": wording.notices(

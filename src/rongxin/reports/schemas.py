@@ -1,7 +1,9 @@
-"""The standardized credit report (V2), schema version 1.1, and usage feedback (V1).
+"""The standardized credit report (V2), schema version 1.2, and usage feedback (V1).
 
 1.1 added what each viewer sees: ``ReportItem.access`` and ``authorization_id``, and the
-restrictions ``verification_only``, ``not_shared`` and ``provider_unavailable``.
+restrictions ``verification_only``, ``not_shared`` and ``provider_unavailable``. 1.2 added the
+rights of the subject (G4): record status ``annotated`` with ``ReportRecord.objection``, and
+``ReportSummary.broken_commitments``.
 
 ``CreditReport`` is the one shape every format is made from: the JSON API returns it as is,
 the HTML and PDF renderings are drawn from it. Its JSON schema is published at
@@ -24,7 +26,7 @@ from rongxin.access.schemas import PURPOSE_NAMES as PURPOSE_NAMES
 from rongxin.access.schemas import Purpose
 from rongxin.records.schemas import RecordStatus
 
-SCHEMA_VERSION: Final = "1.1"
+SCHEMA_VERSION: Final = "1.2"
 SCHEMA_ID: Final = f"https://rongxin.example/schemas/credit-report/{SCHEMA_VERSION}"
 CHINA_TZ: Final = timezone(timedelta(hours=8), "CST")  # dates in the report are Beijing dates
 
@@ -147,6 +149,9 @@ class ReportSummary(_View):
     rating: None = Field(None, description="reserved: the credit rating is added by E1")
     rating_note: str
     rating_note_en: str
+    broken_commitments: int = Field(
+        0, description="credit commitments (信用承诺) the operator recorded as broken (违诺)"
+    )
 
 
 class ReportField(_View):
@@ -156,6 +161,16 @@ class ReportField(_View):
     type: str
     value: FieldValue
     unit: str | None
+
+
+class ObjectionNote(_View):
+    """An objection the providing department could not decide: the enterprise's objection and
+    the check result are shown with the record (征信业管理条例 art. 25)."""
+
+    objection_id: str
+    reason: str
+    check_result: str | None
+    closed_at: datetime | None
 
 
 class ReportRecord(_View):
@@ -168,6 +183,9 @@ class ReportRecord(_View):
     status_name_en: str
     record_key: str
     version: int
+    objection: ObjectionNote | None = Field(
+        None, description="status annotated: the objection and the provider's check result"
+    )
 
 
 class ReportItem(_View):

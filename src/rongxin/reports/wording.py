@@ -61,6 +61,7 @@ RESTRICTION_NOTES: Final[dict[Restriction, tuple[str, str]]] = {
 STATUS_NAMES: Final[dict[RecordStatus, tuple[str, str]]] = {
     RecordStatus.published: ("公示中", "Published"),
     RecordStatus.disputed: ("异议中", "Under objection"),
+    RecordStatus.annotated: ("异议已标注", "Objection on record"),
     RecordStatus.repaired: ("已修复", "Repaired"),
     RecordStatus.expired: ("已过公示期", "Publicity period ended"),
 }

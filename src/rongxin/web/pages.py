@@ -354,7 +354,7 @@ def _fixed(
     return ReportViewer(principal, purpose)
 
 
-def _viewer_report(
+def viewer_report(
     request: Request,
     *,
     uscc: str,
@@ -419,7 +419,7 @@ def entity_report(
     providers: ProviderClientDep,
     purpose: PurposeQuery = None,
 ) -> Response:
-    viewer, report = _viewer_report(
+    viewer, report = viewer_report(
         request,
         uscc=uscc,
         asked=purpose,
@@ -449,7 +449,7 @@ def entity_report_pdf(
     providers: ProviderClientDep,
     purpose: PurposeQuery = None,
 ) -> Response:
-    viewer, report = _viewer_report(
+    viewer, report = viewer_report(
         request,
         uscc=uscc,
         asked=purpose,

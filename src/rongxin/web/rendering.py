@@ -50,14 +50,20 @@ def signed_in_nav(kind: str, code: str) -> list[tuple[str, str]]:
             ("institutions.nav", "/institutions"),
             ("monitoring.nav", "/monitoring/alerts"),
             ("rating.nav_runs", "/ratings/runs"),
+            ("rights.nav_deadlines", "/rights/deadlines"),
         ]
     if kind == "provider":
         return [
             ("deliveries.nav", f"/providers/{code}/batches"),
             ("history.nav_usage", f"/providers/{code}/usage"),
+            ("rights.nav_inbox", "/rights/inbox"),
         ]
     if kind == "enterprise":
-        return [("consent.nav_centre", "/consent"), ("history.nav", "/history")]
+        return [
+            ("rights.nav", "/rights"),
+            ("consent.nav_centre", "/consent"),
+            ("history.nav", "/history"),
+        ]
     if kind == "institution":
         return [("console.nav", "/console"), ("consent.nav_requests", "/consent/requests")]
     return []
