@@ -42,6 +42,7 @@ demo: install
 		> var/demo-operator-key.json
 	@test -f var/demo-access.json || RONGXIN_DATABASE_URL=sqlite:///$(DEMO_DB) \
 		$(BIN)/rongxin synth-access --out var/demo-access.json
+	RONGXIN_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/rongxin rights sweep
 	RONGXIN_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/rongxin rating run --as-of 2026-09-30 --if-none
 	@echo "Sign in at http://127.0.0.1:8000/signin with a token from var/demo-operator-key.json (operator)"
 	@echo "or var/demo-access.json (the demo bank; enterprises, the first of which authorized the bank)"

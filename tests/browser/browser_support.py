@@ -31,6 +31,10 @@ class Problems:
         self.console.append(f"uncaught: {error}")
 
     def on_request_failed(self, request: Request) -> None:
+        # a request the browser itself abandoned (the page navigated on, or closed, before
+        # e.g. the favicon arrived) is not a failure of the server: seen as a rare flake
+        if request.failure == "net::ERR_ABORTED" and request.resource_type != "document":
+            return
         self.requests.append(f"{request.method} {request.url}: {request.failure}")
 
     def on_response(self, response: Response) -> None:
