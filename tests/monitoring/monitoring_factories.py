@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from entity_factories import make_uscc
+from provider_factories import grant
 from sqlalchemy.orm import Session
 
-from rongxin.access.schemas import Principal, PrincipalKind, Purpose
+from rongxin.access.schemas import Purpose
 from rongxin.audit import service as audit_service
 from rongxin.audit.schemas import AccessEvent, ActorKind, Outcome
-from rongxin.catalog import service as catalog_service
 from rongxin.config import Settings
-from rongxin.consent import lifecycle, requests
 from rongxin.consent.evidence import evidence_key
-from rongxin.consent.notice import load_notices
-from rongxin.consent.purposes import load_templates
-from rongxin.consent.schemas import AuthorizationRead, AuthorizationRequest
+from rongxin.consent.schemas import AuthorizationRead
 
 BANK = "bank-fz"
 #: Tuesday 2026-03-03 10:00 China time (02:00 UTC): office hours
@@ -81,36 +78,13 @@ def active_authorization(
     items: list[str] | None = None,
 ) -> AuthorizationRead:
     """An authorization ``uscc`` granted ``institution`` (requested and approved at ``now``)."""
-    spec = AuthorizationRequest.model_validate(
-        {
-            "uscc": uscc,
-            "loan_application_ref": "LA-2026-0042",
-            "purpose": "pre_loan",
-            "items": items or [PRIVATE_ITEM],
-            "access_mode": "view",
-            "data_from_date": date(2024, 1, 1),
-            "data_to_date": date(2025, 12, 31),
-            "retention_days": 365,
-            "valid_until": now + timedelta(days=20),
-        }
-    )
-    asked = requests.request_authorization(
+    return grant(
         session,
-        catalog=catalog_service.load_catalog(),
-        templates=load_templates(),
-        institution_code=institution,
-        spec=spec,
-        actor=Principal(kind=PrincipalKind.institution, code=institution, key_id="k-bank"),
+        uscc,
+        items or [PRIVATE_ITEM],
+        institution=institution,
         now=now,
-    )
-    notices = load_notices()
-    return lifecycle.approve(
-        session,
-        authorization_id=asked.id,
-        uscc=uscc,
-        actor=Principal(kind=PrincipalKind.enterprise, code=uscc, key_id="k-firm"),
-        risk_notice_sha256=notices.in_force(now).sha256,
-        notices=notices,
         key=KEY,
-        now=now,
+        access_mode="view",
+        retention_days=365,
     )

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from rongxin.access.schemas import Principal, PrincipalKind
 from rongxin.catalog import service as catalog_service
 from rongxin.catalog.schemas import Catalog
 from rongxin.consent import lifecycle, requests
-from rongxin.consent.evidence import evidence_key
+from rongxin.consent.evidence import EvidenceKey, evidence_key
 from rongxin.consent.notice import load_notices
 from rongxin.consent.purposes import load_templates
 from rongxin.consent.schemas import AuthorizationRead, AuthorizationRequest
@@ -41,6 +41,7 @@ FIRM_A = make_uscc(body="TAXF1RM1", seed=1)
 FIRM_B = make_uscc(body="TAXF2RM2", seed=2)
 FIRM_NONE = make_uscc(body="N0DATA11", seed=3)
 SECRET = b"0123456789abcdef0123456789abcdef"
+EVIDENCE_KEY = evidence_key("providers-test-evidence-key")
 CERTIFICATE = "闽(2024)福州市不动产权第0012345号"
 
 TAX_PAYMENT = [
@@ -259,29 +260,33 @@ def endpoint(code: str, url: str, *, timeout: float = 5.0) -> ProviderEndpoint:
 
 def grant(
     session: Session,
-    *,
     uscc: str,
     items: list[str],
+    *,
     institution: str = "bank-fz",
-    purpose: str = "pre_loan",
-    access_mode: str = "verify_only",
     data_from: date = date(2024, 1, 1),
     data_to: date = date(2025, 12, 31),
+    now: datetime | None = None,
+    key: EvidenceKey = EVIDENCE_KEY,
+    **terms: Any,
 ) -> AuthorizationRead:
-    """An enterprise authorization, requested by ``institution`` and approved by ``uscc`` now
-    (the real consent lifecycle, so the real policy decision point finds it)."""
-    now = utcnow()
+    """An enterprise authorization, requested by ``institution`` and approved by ``uscc`` at
+    ``now`` (default: the current time), through the real consent lifecycle so the real policy
+    decision point finds it; ``terms`` replace fields of the request (``purpose``,
+    ``access_mode``, ``retention_days`` …); the consent evidence is signed with ``key``."""
+    now = now or utcnow()
     spec = AuthorizationRequest.model_validate(
         {
             "uscc": uscc,
             "loan_application_ref": "LA-2026-0042",
-            "purpose": purpose,
+            "purpose": "pre_loan",
             "items": items,
-            "access_mode": access_mode,
+            "access_mode": "verify_only",
             "data_from_date": data_from,
             "data_to_date": data_to,
             "retention_days": 30,
             "valid_until": now + timedelta(days=20),
+            **terms,
         }
     )
     requested = requests.request_authorization(
@@ -290,7 +295,7 @@ def grant(
         templates=load_templates(),
         institution_code=institution,
         spec=spec,
-        actor=Principal(kind=PrincipalKind.institution, code=institution),
+        actor=Principal(kind=PrincipalKind.institution, code=institution, key_id="k-bank"),
         now=now,
     )
     notices = load_notices()
@@ -298,9 +303,9 @@ def grant(
         session,
         authorization_id=requested.id,
         uscc=uscc,
-        actor=Principal(kind=PrincipalKind.enterprise, code=uscc),
+        actor=Principal(kind=PrincipalKind.enterprise, code=uscc, key_id="k-firm"),
         risk_notice_sha256=notices.in_force(now).sha256,
         notices=notices,
-        key=evidence_key("providers-test-evidence-key"),
+        key=key,
         now=now,
     )

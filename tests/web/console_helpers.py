@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
+import provider_factories
 from entity_factories import create_entity, make_uscc
 from fastapi.testclient import TestClient
 from institution_factories import institution_token
@@ -15,14 +16,9 @@ from sqlalchemy.orm import Session
 from web_helpers import sign_in
 
 from rongxin.access import service as access_service
-from rongxin.access.schemas import Principal, PrincipalKind
-from rongxin.catalog import service as catalog_service
-from rongxin.consent import lifecycle, requests
+from rongxin.access.schemas import PrincipalKind
 from rongxin.consent.evidence import evidence_key
-from rongxin.consent.notice import load_notices
-from rongxin.consent.purposes import load_templates
-from rongxin.consent.schemas import AuthorizationRead, AuthorizationRequest
-from rongxin.db.base import utcnow
+from rongxin.consent.schemas import AuthorizationRead
 
 BANK = "bank_console"
 BANK_NAME = "福州榕城农村商业银行股份有限公司"  # institution_factories.application()
@@ -77,38 +73,12 @@ def grant(
     session: Session, uscc: str, items: list[str], *, institution: str = BANK, **terms: Any
 ) -> AuthorizationRead:
     """The institution asks, the enterprise approves (now): an active authorization."""
-    now = utcnow()
-    spec = AuthorizationRequest.model_validate(
-        {
-            "uscc": uscc,
-            "loan_application_ref": "LA-2026-0077",
-            "purpose": "pre_loan",
-            "items": items,
-            "access_mode": "view",
-            "data_from_date": date(2024, 1, 1),
-            "data_to_date": date(2025, 12, 31),
-            "retention_days": 30,
-            "valid_until": now + timedelta(days=20),
-            **terms,
-        }
-    )
-    asked = requests.request_authorization(
+    console_terms = {"loan_application_ref": "LA-2026-0077", "access_mode": "view"}
+    return provider_factories.grant(
         session,
-        catalog=catalog_service.load_catalog(),
-        templates=load_templates(),
-        institution_code=institution,
-        spec=spec,
-        actor=Principal(kind=PrincipalKind.institution, code=institution, key_id="k-bank"),
-        now=now,
-    )
-    notices = load_notices()
-    return lifecycle.approve(
-        session,
-        authorization_id=asked.id,
-        uscc=uscc,
-        actor=Principal(kind=PrincipalKind.enterprise, code=uscc, key_id="k-firm"),
-        risk_notice_sha256=notices.in_force(now).sha256,
-        notices=notices,
+        uscc,
+        items,
+        institution=institution,
         key=evidence_key("a-test-secret-for-console-evidence"),
-        now=now,
+        **(console_terms | terms),
     )

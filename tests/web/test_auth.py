@@ -209,3 +209,18 @@ def test_wrong_kind_gets_a_403_page(signed_in: Callable[..., TestClient]) -> Non
     assert "接入机构" in r.text  # the header still shows who is signed in
     en = client.get("/quality?lang=en")
     assert "only for Platform operator or Regulator" in en.text
+
+
+def test_two_people_of_one_party_are_two_actors_for_the_four_eyes_rule() -> None:
+    """Signed in with person accounts, two operators of the same party act as different people
+    (the user id names them), while one key stays one actor."""
+    from rongxin.access.schemas import PrincipalKind
+    from rongxin.web.auth import WebPrincipal, staff_actor
+
+    def person(user_id: str) -> WebPrincipal:
+        return WebPrincipal(PrincipalKind.operator, "platform", None, "运营", user_id=user_id)
+
+    assert staff_actor(person("u-1")) != staff_actor(person("u-2"))
+    assert staff_actor(person("u-1")) == staff_actor(person("u-1"))
+    key = WebPrincipal(PrincipalKind.operator, "platform", "k-1", "运营")
+    assert staff_actor(key).endswith("/key:k-1")

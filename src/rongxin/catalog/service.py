@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from functools import cache
-from importlib import resources
 from pathlib import Path
 
 from rongxin.catalog.errors import CatalogFileError, UnknownItem
@@ -19,18 +17,11 @@ def parse_catalog(text: str, *, source: str) -> Catalog:
     return data_files.parse(text, Catalog, source=source, error=CatalogFileError)
 
 
-@cache
-def _default_catalog() -> Catalog:
-    ref = resources.files("rongxin") / "data" / DEFAULT_CATALOG
-    return parse_catalog(ref.read_text(encoding="utf-8"), source=f"rongxin/data/{DEFAULT_CATALOG}")
-
-
 def load_catalog(path: Path | None = None) -> Catalog:
     """The operator's catalog file when given, else the shipped default."""
-    if path is None:
-        return _default_catalog()
-    text = data_files.read_text(path, what="catalog file", error=CatalogFileError)
-    return parse_catalog(text, source=str(path))
+    return data_files.shipped_or_file(
+        Catalog, shipped=DEFAULT_CATALOG, path=path, what="catalog file", error=CatalogFileError
+    )
 
 
 def get_item(catalog: Catalog, code: str) -> Item:

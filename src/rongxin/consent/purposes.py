@@ -8,8 +8,6 @@ The set in force at a moment is the one with the latest ``effective_date`` on or
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Self
 
@@ -108,15 +106,12 @@ def parse_templates(text: str, *, source: str) -> PurposeTemplates:
     return data_files.parse(text, PurposeTemplates, source=source, error=ConsentDataError)
 
 
-@cache
-def _default_templates() -> PurposeTemplates:
-    ref = resources.files("rongxin") / "data" / DEFAULT_FILE
-    return parse_templates(ref.read_text(encoding="utf-8"), source=f"rongxin/data/{DEFAULT_FILE}")
-
-
 def load_templates(path: Path | None = None) -> PurposeTemplates:
     """The operator's template file when given, else the shipped default."""
-    if path is None:
-        return _default_templates()
-    text = data_files.read_text(path, what="purpose templates", error=ConsentDataError)
-    return parse_templates(text, source=str(path))
+    return data_files.shipped_or_file(
+        PurposeTemplates,
+        shipped=DEFAULT_FILE,
+        path=path,
+        what="purpose templates",
+        error=ConsentDataError,
+    )

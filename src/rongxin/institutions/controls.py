@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Self
 
@@ -158,21 +156,14 @@ def parse_controls(text: str, *, source: str) -> ControlSet:
     return data_files.parse(text, ControlSet, source=source, error=ControlFileError)
 
 
-@cache
-def _default_controls() -> ControlSet:
-    ref = resources.files("rongxin") / "data" / DEFAULT_CONTROLS
-    return parse_controls(
-        ref.read_text(encoding="utf-8"), source=f"rongxin/data/{DEFAULT_CONTROLS}"
-    )
-
-
 def load_controls(path: Path | None = None) -> ControlSet:
     """The operator's control file when given, else the shipped default (read once per
     process: restart to apply a change; a file that fails validation is not remembered)."""
-    return _default_controls() if path is None else _controls_file(path)
-
-
-@cache
-def _controls_file(path: Path) -> ControlSet:
-    text = data_files.read_text(path, what="the control file", error=ControlFileError)
-    return parse_controls(text, source=str(path))
+    return data_files.shipped_or_file(
+        ControlSet,
+        shipped=DEFAULT_CONTROLS,
+        path=path,
+        what="the control file",
+        error=ControlFileError,
+        remember=True,
+    )

@@ -80,14 +80,32 @@ def read_text(path: Path, *, what: str, error: DataFileError) -> str:
 
 
 def shipped_or_file(
-    model: type[M], *, shipped: str, path: Path | None, what: str, error: DataFileError
+    model: type[M],
+    *,
+    shipped: str,
+    path: Path | None,
+    what: str,
+    error: DataFileError,
+    remember: bool = False,
 ) -> M:
     """The operator's file at ``path`` when given, else the file ``shipped`` with the package
     (``rongxin/data/<shipped>``, parsed once per process); errors name the file, line and
-    field."""
+    field. With ``remember`` the operator's file too is read once per process (restart to apply
+    a change; a file that fails validation is not remembered)."""
     if path is None:
         return cast(M, _shipped(model, shipped, cast(Hashable, error)))
+    if remember:
+        return cast(M, _remembered(model, path, what, cast(Hashable, error)))
+    return _operator_file(model, path, what, error)
+
+
+def _operator_file(model: type[M], path: Path, what: str, error: DataFileError) -> M:
     return parse(read_text(path, what=what, error=error), model, source=str(path), error=error)
+
+
+@cache
+def _remembered(model: type[M], path: Path, what: str, error: Hashable) -> M:
+    return _operator_file(model, path, what, cast(DataFileError, error))
 
 
 @cache

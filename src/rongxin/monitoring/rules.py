@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Final, Self
 
@@ -156,19 +154,14 @@ def parse_rules(text: str, *, source: str) -> AbuseRules:
     return data_files.parse(text, AbuseRules, source=source, error=RuleFileError)
 
 
-@cache
-def _default_rules() -> AbuseRules:
-    ref = resources.files("rongxin") / "data" / DEFAULT_RULES
-    return parse_rules(ref.read_text(encoding="utf-8"), source=f"rongxin/data/{DEFAULT_RULES}")
-
-
 def load_rules(path: Path | None = None) -> AbuseRules:
     """The operator's rule file when given, else the shipped default (read once per process:
     restart to apply a change; a file that fails validation is not remembered)."""
-    return _default_rules() if path is None else _rules_file(path)
-
-
-@cache
-def _rules_file(path: Path) -> AbuseRules:
-    text = data_files.read_text(path, what="the abuse-rule file", error=RuleFileError)
-    return parse_rules(text, source=str(path))
+    return data_files.shipped_or_file(
+        AbuseRules,
+        shipped=DEFAULT_RULES,
+        path=path,
+        what="the abuse-rule file",
+        error=RuleFileError,
+        remember=True,
+    )

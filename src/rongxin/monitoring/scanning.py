@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import polars as pl
 from sqlalchemy import delete, insert, select
@@ -42,6 +42,31 @@ GRANTS_SCHEMA: Final = pl.Schema(
         "uscc": pl.String(),
         "has_loan_ref": pl.Boolean(),
     }
+)
+
+
+class WindowedCount(NamedTuple):
+    """A rule that counts the entries flagged ``flag`` per institution and window (or, with
+    ``distinct_uscc``, the distinct enterprises they are about) against its ``threshold``
+    setting."""
+
+    rule: RuleCode
+    flag: str
+    threshold: str
+    distinct_uscc: bool = False
+
+
+#: The window rules evaluated by :func:`rongxin.monitoring.evaluation.windowed_count`, in the
+#: order their alerts are raised.
+WINDOWED_COUNTS: Final = (
+    WindowedCount(RuleCode.refused_reads, flag="denied", threshold="min_denied"),
+    WindowedCount(RuleCode.unauthorized_reads, flag="unauthorized", threshold="min_reads"),
+    WindowedCount(
+        RuleCode.public_bulk,
+        flag="unauthorized_public",
+        threshold="min_enterprises",
+        distinct_uscc=True,
+    ),
 )
 
 
@@ -157,43 +182,20 @@ def evaluate_batch(
         candidates = evaluation.spike_candidates(frame, batch, spike)
         history = _history(session, candidates, spike.baseline_days)
         found.append(evaluation.volume_spike(candidates, history, spike))
-    refused = rules.refused_reads
-    if refused.enabled:
-        found.append(
-            evaluation.windowed_count(
-                frame,
-                batch,
-                rule=RuleCode.refused_reads,
-                flag="denied",
-                hours=refused.window_hours,
-                least=refused.min_denied,
+    for counted in WINDOWED_COUNTS:
+        rule = getattr(rules, counted.rule.value)
+        if rule.enabled:
+            found.append(
+                evaluation.windowed_count(
+                    frame,
+                    batch,
+                    rule=counted.rule,
+                    flag=counted.flag,
+                    hours=rule.window_hours,
+                    least=getattr(rule, counted.threshold),
+                    distinct_uscc=counted.distinct_uscc,
+                )
             )
-        )
-    unauthorized = rules.unauthorized_reads
-    if unauthorized.enabled:
-        found.append(
-            evaluation.windowed_count(
-                frame,
-                batch,
-                rule=RuleCode.unauthorized_reads,
-                flag="unauthorized",
-                hours=unauthorized.window_hours,
-                least=unauthorized.min_reads,
-            )
-        )
-    bulk = rules.public_bulk
-    if bulk.enabled:
-        found.append(
-            evaluation.windowed_count(
-                frame,
-                batch,
-                rule=RuleCode.public_bulk,
-                flag="unauthorized_public",
-                hours=bulk.window_hours,
-                least=bulk.min_enterprises,
-                distinct_uscc=True,
-            )
-        )
     if rules.off_hours_bulk.enabled:
         found.append(evaluation.off_hours(frame, batch, rules.off_hours_bulk))
     if not found:

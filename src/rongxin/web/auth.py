@@ -44,6 +44,7 @@ from rongxin.access.schemas import Principal, PrincipalKind
 from rongxin.catalog.schemas import Catalog
 from rongxin.config import Environment, Settings
 from rongxin.deps import CatalogDep, SessionDep, SettingsDep
+from rongxin.institutions import service as institutions_service
 from rongxin.web import i18n
 from rongxin.web.pages import PageRoute, error_page
 from rongxin.web.rendering import is_htmx, locale_of, no_store, relative_url, render, settings_of
@@ -189,12 +190,17 @@ def require_web_principal(*kinds: PrincipalKind) -> Callable[..., WebPrincipal]:
 
 
 StaffPrincipal = Annotated[WebPrincipal, Depends(require_web_principal(*STAFF))]
+OperatorPrincipal = Annotated[WebPrincipal, Depends(require_web_principal(PrincipalKind.operator))]
 DeliveryViewer = Annotated[
     WebPrincipal, Depends(require_web_principal(PrincipalKind.provider, *STAFF))
 ]
 
 
 # ---- CSRF and redirects -------------------------------------------------------------------------
+
+
+#: the session's CSRF token, as every page form posts it
+CsrfForm = Annotated[str, Form(max_length=100)]
 
 
 def csrf_token(request: Request) -> str:
@@ -212,6 +218,13 @@ def csrf_ok(request: Request, submitted: str) -> bool:
     if not isinstance(expected, str) or not submitted:
         return False
     return hmac.compare_digest(expected.encode(), submitted.encode())
+
+
+def require_csrf(request: Request, submitted: str, message: str) -> None:
+    """Refuse (403) a post whose CSRF token is not this session's; ``message`` is the key of
+    the text that says so."""
+    if not csrf_ok(request, submitted):
+        raise Forbidden(i18n.translate(locale_of(request), message))
 
 
 def safe_next(target: str | None) -> str:
@@ -263,7 +276,7 @@ def signin_submit(
     request: Request,
     session: SessionDep,
     token: Annotated[str, Form(max_length=TOKEN_MAX_LENGTH)] = "",
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    csrf: CsrfForm = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     locale = i18n.negotiate(request, default=settings_of(request).default_locale).locale
@@ -328,7 +341,7 @@ def account_submit(
     username: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=users.PASSWORD_MAX_LENGTH)] = "",
     totp: Annotated[str, Form(max_length=20)] = "",
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    csrf: CsrfForm = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     """One form, one answer: a failure never says whether the name, the password or the code
@@ -360,7 +373,7 @@ def account_submit(
 
 
 @auth_router.post("/signout", name="signout")
-def signout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
+def signout(request: Request, csrf: CsrfForm = "") -> Response:
     if not csrf_ok(request, csrf):
         locale = i18n.negotiate(request, default=settings_of(request).default_locale).locale
         return error_page(
@@ -371,6 +384,41 @@ def signout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") -
         )
     _web_session(request).clear()
     return RedirectResponse("/", status_code=303)
+
+
+# ---- the operators' and regulators' pages -------------------------------------------------------
+
+
+def staff_actor(principal: WebPrincipal) -> str:
+    """Who acted on a staff page, as the institutions service names actors (the party, and the
+    person or key behind it: two people of one party are two actors for the four-eyes rule)."""
+    return institutions_service.actor_of(
+        Principal(
+            kind=principal.kind,
+            code=principal.code,
+            key_id=principal.key_id,
+            user_id=principal.user_id,
+        )
+    )
+
+
+def staff_page(
+    request: Request,
+    template: str,
+    principal: WebPrincipal,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+) -> Response:
+    """A staff page for one viewer (never cached): ``context`` with the viewer, whether it may
+    act (only operators act; regulators read) and the CSRF token its forms post."""
+    page = {
+        **context,
+        "can_act": principal.kind is PrincipalKind.operator,
+        "csrf_token": csrf_token(request),
+        "principal": principal,
+    }
+    return no_store(render(request, template, page, status_code=status_code))
 
 
 # ---- wiring -------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
@@ -28,6 +28,7 @@ from rongxin.entities import service as entities_service
 from rongxin.entities.errors import EntityNotFound, InvalidUscc
 from rongxin.errors import Forbidden, RongxinError
 from rongxin.institutions import service as institutions_service
+from rongxin.kit.pagination import Page
 from rongxin.providers import service as providers_service
 from rongxin.providers.client import ProviderClient
 from rongxin.providers.deps import ProviderClientDep
@@ -36,7 +37,7 @@ from rongxin.reports import service as reports_service
 from rongxin.reports.errors import PurposeNotAllowed
 from rongxin.reports.schemas import CreditReport, ReportFormat
 from rongxin.web import i18n
-from rongxin.web.rendering import is_htmx, relative_url, render, settings_of
+from rongxin.web.rendering import is_htmx, locale_of, no_store, relative_url, render, settings_of
 
 if TYPE_CHECKING:
     from rongxin.web.auth import WebPrincipal  # it imports this module
@@ -214,6 +215,11 @@ class Pager:
         next_url = link(offset + limit) if offset + limit < total else None
         return cls(total, limit, offset, prev_url, next_url)
 
+    @classmethod
+    def of(cls, request: Request, page: Page[Any]) -> Pager:
+        """The links for a service's result ``page``."""
+        return cls.build(request, total=page.total, limit=page.limit, offset=page.offset)
+
 
 @web_router.get("/entities", name="entities")
 def entity_search(
@@ -229,11 +235,7 @@ def entity_search(
         if query
         else None
     )
-    pager = (
-        Pager.build(request, total=page.total, limit=page.limit, offset=page.offset)
-        if page is not None
-        else None
-    )
+    pager = Pager.of(request, page) if page is not None else None
     template = "entities/_results.html" if is_htmx(request) else "entities/search.html"
     return render(
         request,
@@ -354,21 +356,42 @@ def _fixed(
     return ReportViewer(principal, purpose)
 
 
+@dataclass(frozen=True, slots=True)
+class ReportSources:
+    """What issuing a report on a page draws on: this request's transaction, the catalog, the
+    access-log writer and the provider client (one dependency, :data:`ReportSourcesDep`)."""
+
+    session: Session
+    catalog: Catalog
+    writer: GroupCommitWriter
+    providers: ProviderClient
+
+
+def _report_sources(
+    session: SessionDep,
+    catalog: CatalogDep,
+    writer: GroupCommitDep,
+    providers: ProviderClientDep,
+) -> ReportSources:
+    return ReportSources(session, catalog, writer, providers)
+
+
+ReportSourcesDep = Annotated[ReportSources, Depends(_report_sources)]
+
+
 def viewer_report(
     request: Request,
     *,
     uscc: str,
     asked: Purpose | None,
-    session: Session,
-    catalog: Catalog,
-    writer: GroupCommitWriter,
-    providers: ProviderClient,
+    sources: ReportSources,
     fmt: ReportFormat,
 ) -> tuple[ReportViewer, CreditReport]:
     """Issue the report as the signed-in viewer (:func:`report_viewer`) in this request's
     transaction. A refusal is logged in its own committed batch (this transaction is rolled
     back by the error) and re-raised: the page shows it."""
     settings = settings_of(request)
+    session = sources.session
     web: WebPrincipal | None = getattr(request.state, "web_principal", None)
     viewer: ReportViewer | None = None
     try:
@@ -376,14 +399,18 @@ def viewer_report(
         viewer = report_viewer(session, web, uscc=uscc, asked=asked, locale=locale)
         report = reports_service.issue_report(
             session,
-            catalog=catalog,
+            catalog=sources.catalog,
             uscc=uscc,
             requester=viewer.principal,
             purpose=viewer.purpose,
             settings=settings,
             format=fmt,
             interface=providers_service.interface_fetcher(
-                session, providers, principal=viewer.principal, uscc=uscc, purpose=viewer.purpose
+                session,
+                sources.providers,
+                principal=viewer.principal,
+                uscc=uscc,
+                purpose=viewer.purpose,
             ),
         )
     except Forbidden as exc:
@@ -395,9 +422,19 @@ def viewer_report(
             purpose=viewer.purpose if viewer is not None else asked,
             reason=exc.message,
         )
-        audit_writer.record_denial_sync(writer, denied, settings=settings)
+        audit_writer.record_denial_sync(sources.writer, denied, settings=settings)
         raise
     return viewer, report
+
+
+def report_download(request: Request, report: CreditReport, fmt: ReportFormat) -> Response:
+    """The issued ``report`` as a file to save: PDF (in the page's locale) or JSON."""
+    name = report_rendering.filename(report, fmt)
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt is ReportFormat.pdf:
+        body = report_rendering.render_pdf(report, locale_of(request))
+        return Response(body, media_type="application/pdf", headers=headers)
+    return Response(report.model_dump_json(), media_type="application/json", headers=headers)
 
 
 def _signed_in(request: Request) -> bool:
@@ -409,61 +446,34 @@ PurposeQuery = Annotated[
 ]
 
 
+def _entity_report(
+    request: Request, uscc: str, sources: ReportSources, purpose: Purpose | None, fmt: ReportFormat
+) -> Response:
+    """The entity's report as the page (HTML) or a download, issued to the viewer; a report
+    issued to one signed-in viewer is never cached."""
+    viewer, report = viewer_report(request, uscc=uscc, asked=purpose, sources=sources, fmt=fmt)
+    response: Response
+    if fmt is ReportFormat.html:
+        choices = [p.value for p in viewer.choices]
+        response = render(
+            request, "reports/page.html", {"report": report, "purpose_choices": choices}
+        )
+    else:
+        response = report_download(request, report, fmt)
+    if viewer.principal is not None or _signed_in(request):
+        no_store(response)
+    return response
+
+
 @web_router.get("/entities/{uscc}/report", name="entity_report")
 def entity_report(
-    request: Request,
-    uscc: str,
-    session: SessionDep,
-    catalog: CatalogDep,
-    writer: GroupCommitDep,
-    providers: ProviderClientDep,
-    purpose: PurposeQuery = None,
+    request: Request, uscc: str, sources: ReportSourcesDep, purpose: PurposeQuery = None
 ) -> Response:
-    viewer, report = viewer_report(
-        request,
-        uscc=uscc,
-        asked=purpose,
-        session=session,
-        catalog=catalog,
-        writer=writer,
-        providers=providers,
-        fmt=ReportFormat.html,
-    )
-    response = render(
-        request,
-        "reports/page.html",
-        {"report": report, "purpose_choices": [p.value for p in viewer.choices]},
-    )
-    if viewer.principal is not None or _signed_in(request):
-        response.headers["Cache-Control"] = "no-store"  # issued to one signed-in viewer
-    return response
+    return _entity_report(request, uscc, sources, purpose, ReportFormat.html)
 
 
 @web_router.get("/entities/{uscc}/report.pdf", name="entity_report_pdf")
 def entity_report_pdf(
-    request: Request,
-    uscc: str,
-    session: SessionDep,
-    catalog: CatalogDep,
-    writer: GroupCommitDep,
-    providers: ProviderClientDep,
-    purpose: PurposeQuery = None,
+    request: Request, uscc: str, sources: ReportSourcesDep, purpose: PurposeQuery = None
 ) -> Response:
-    viewer, report = viewer_report(
-        request,
-        uscc=uscc,
-        asked=purpose,
-        session=session,
-        catalog=catalog,
-        writer=writer,
-        providers=providers,
-        fmt=ReportFormat.pdf,
-    )
-    locale = i18n.negotiate(request, default=settings_of(request).default_locale).locale
-    name = report_rendering.filename(report, ReportFormat.pdf)
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    if viewer.principal is not None or _signed_in(request):
-        headers["Cache-Control"] = "no-store"
-    return Response(
-        report_rendering.render_pdf(report, locale), media_type="application/pdf", headers=headers
-    )
+    return _entity_report(request, uscc, sources, purpose, ReportFormat.pdf)

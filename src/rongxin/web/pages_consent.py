@@ -41,7 +41,7 @@ from rongxin.deps import CatalogDep, SessionDep, SettingsDep
 from rongxin.entities import service as entities_service
 from rongxin.errors import RongxinError
 from rongxin.web import i18n
-from rongxin.web.auth import WebPrincipal, csrf_ok, csrf_token, require_web_principal
+from rongxin.web.auth import CsrfForm, WebPrincipal, csrf_ok, csrf_token, require_web_principal
 from rongxin.web.pages import PageRoute, error_page
 from rongxin.web.rendering import locale_of, no_store, render
 
@@ -66,7 +66,12 @@ AuthorizationViewer = Annotated[
 
 
 def actor_of(principal: WebPrincipal) -> Principal:
-    return Principal(kind=principal.kind, code=principal.code, key_id=principal.key_id)
+    return Principal(
+        kind=principal.kind,
+        code=principal.code,
+        key_id=principal.key_id,
+        user_id=principal.user_id,
+    )
 
 
 def _entity_name(session: Session, uscc: str) -> str | None:
@@ -232,7 +237,7 @@ def consent_decide(
     session: SessionDep,
     settings: SettingsDep,
     notices: NoticesDep,
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    csrf: CsrfForm = "",
     risk_notice_sha256: Annotated[str, Form(max_length=64)] = "",
     acknowledged: Annotated[str, Form(max_length=8)] = "",
     reason: Annotated[str, Form(max_length=500)] = "",

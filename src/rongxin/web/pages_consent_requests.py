@@ -29,7 +29,7 @@ from rongxin.deps import CatalogDep, SessionDep, SettingsDep
 from rongxin.entities import service as entities_service
 from rongxin.errors import InvalidInput
 from rongxin.web import i18n
-from rongxin.web.auth import WebPrincipal, csrf_ok, require_web_principal
+from rongxin.web.auth import CsrfForm, WebPrincipal, csrf_ok, require_web_principal
 from rongxin.web.pages import PageRoute
 from rongxin.web.pages_consent import (
     DONE_MESSAGES,
@@ -213,7 +213,7 @@ def consent_request_submit(
     catalog: CatalogDep,
     settings: SettingsDep,
     templates: TemplatesDep,
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    csrf: CsrfForm = "",
     uscc: Annotated[str, Form(max_length=40)] = "",
     loan_application_ref: Annotated[str, Form(max_length=100)] = "",
     purpose: Annotated[str, Form(max_length=32)] = "",

@@ -83,11 +83,7 @@ def console(
     status: AuthorizationStatus | None = None,
 ) -> Response:
     page = _search(session, q, offset)
-    pager = (
-        Pager.build(request, total=page.total, limit=page.limit, offset=page.offset)
-        if page is not None
-        else None
-    )
+    pager = Pager.of(request, page) if page is not None else None
     context: dict[str, object] = {
         "q": q.strip(),
         "page": page,

@@ -14,6 +14,7 @@ never the database.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
@@ -22,9 +23,9 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from rongxin.access.schemas import FINANCING_PURPOSES, PURPOSE_NAMES, Principal, PrincipalKind
+from rongxin.access.schemas import FINANCING_PURPOSES, PURPOSE_NAMES
 from rongxin.deps import SessionDep, SettingsDep
-from rongxin.errors import Forbidden, InvalidInput, RongxinError
+from rongxin.errors import InvalidInput, RongxinError
 from rongxin.institutions import assessments, quota, service
 from rongxin.institutions.controls import ControlSet, load_controls
 from rongxin.institutions.schemas import (
@@ -39,14 +40,17 @@ from rongxin.institutions.schemas import (
 )
 from rongxin.web import i18n
 from rongxin.web.auth import (
+    CsrfForm,
+    OperatorPrincipal,
     StaffPrincipal,
     WebPrincipal,
-    csrf_ok,
     csrf_token,
-    require_web_principal,
+    require_csrf,
+    staff_actor,
+    staff_page,
 )
 from rongxin.web.pages import Pager, PageRoute
-from rongxin.web.rendering import is_htmx, locale_of, no_store, render
+from rongxin.web.rendering import locale_of, no_store, render, render_list
 
 PAGE_SIZE: Final = 20
 SCORE_CHOICES: Final = (100, 50, 0)
@@ -54,20 +58,11 @@ PURPOSES: Final = [p for p in PURPOSE_NAMES if p in FINANCING_PURPOSES]
 
 institutions_router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
-OperatorWeb = Annotated[WebPrincipal, Depends(require_web_principal(PrincipalKind.operator))]
-Csrf = Annotated[str, Form(max_length=100)]
 Reason = Annotated[str, Form(max_length=1000)]
 
 
-def _actor(principal: WebPrincipal) -> str:
-    return service.actor_of(
-        Principal(kind=principal.kind, code=principal.code, key_id=principal.key_id)
-    )
-
-
 def _check_csrf(request: Request, submitted: str) -> None:
-    if not csrf_ok(request, submitted):
-        raise Forbidden(i18n.translate(locale_of(request), "institutions.error_csrf"))
+    require_csrf(request, submitted, "institutions.error_csrf")
 
 
 def _purpose_names(locale: str) -> dict[str, str]:
@@ -89,14 +84,15 @@ def institution_list(
     page = service.list_institutions(session, status=status, limit=PAGE_SIZE, offset=offset)
     context = {
         "institutions": page.items,
-        "pager": Pager.build(request, total=page.total, limit=page.limit, offset=page.offset),
+        "pager": Pager.of(request, page),
         "status": status.value if status else "",
         "counts": {s.value: n for s, n in service.status_counts(session).items()},
         "due": service.due_for_reassessment(session),
         "principal": principal,
     }
-    template = "institutions/_list.html" if is_htmx(request) else "institutions/index.html"
-    return no_store(render(request, template, context, vary=("HX-Request",)))
+    return render_list(
+        request, page="institutions/index.html", fragment="institutions/_list.html", context=context
+    )
 
 
 # ---- application on behalf ----------------------------------------------------------------------
@@ -127,16 +123,16 @@ def _application_form(
 
 
 @institutions_router.get("/institutions/new", name="institution_new")
-def institution_new(request: Request, _operator: OperatorWeb) -> Response:
+def institution_new(request: Request, _operator: OperatorPrincipal) -> Response:
     return _application_form(request)
 
 
 @institutions_router.post("/institutions/new", name="institution_create")
 def institution_create(
     request: Request,
-    operator: OperatorWeb,
+    operator: OperatorPrincipal,
     session: SessionDep,
-    csrf: Csrf = "",
+    csrf: CsrfForm = "",
     code: Annotated[str, Form(max_length=64)] = "",
     name: Annotated[str, Form(max_length=200)] = "",
     uscc: Annotated[str, Form(max_length=40)] = "",
@@ -170,7 +166,7 @@ def institution_create(
         form = {**values, "regions": regions}
         return _application_form(request, values=form, errors=errors, status_code=422)
     try:
-        service.apply(session, spec=spec, actor=_actor(operator), allow_reapply=True)
+        service.apply(session, spec=spec, actor=staff_actor(operator), allow_reapply=True)
     except RongxinError as exc:
         field = str(exc.details.get("field", "form"))
         form = {**values, "regions": regions}
@@ -214,35 +210,28 @@ def _detail(
 ) -> Response:
     institution: InstitutionRead = service.get_institution(session, code=code)
     current = assessments.current_assessment(session, code=code)
-    return no_store(
-        render(
-            request,
-            "institutions/detail.html",
-            {
-                "institution": institution,
-                "events": service.list_events(session, code=code),
-                "history": [
-                    a
-                    for a in assessments.list_assessments(session, code=code)
-                    if current is None or a.id != current.id
-                ],
-                "checklist": _checklist(session, current),
-                "quota": quota.quota_usage(session, institution_code=code),
-                "controls_in_force": controls_in_force,
-                "can_act": principal.kind is PrincipalKind.operator,
-                "purposes": PURPOSES,
-                "purpose_names": _purpose_names(locale_of(request)),
-                "score_choices": SCORE_CHOICES,
-                "default_quota": institution.daily_quota or DEFAULT_DAILY_QUOTA,
-                "error": error,
-                "problems": problems or [],
-                "notice": notice,
-                "issued_token": issued_token,
-                "csrf_token": csrf_token(request),
-                "principal": principal,
-            },
-            status_code=status_code,
-        )
+    context = {
+        "institution": institution,
+        "events": service.list_events(session, code=code),
+        "history": [
+            a
+            for a in assessments.list_assessments(session, code=code)
+            if current is None or a.id != current.id
+        ],
+        "checklist": _checklist(session, current),
+        "quota": quota.quota_usage(session, institution_code=code),
+        "controls_in_force": controls_in_force,
+        "purposes": PURPOSES,
+        "purpose_names": _purpose_names(locale_of(request)),
+        "score_choices": SCORE_CHOICES,
+        "default_quota": institution.daily_quota or DEFAULT_DAILY_QUOTA,
+        "error": error,
+        "problems": problems or [],
+        "notice": notice,
+        "issued_token": issued_token,
+    }
+    return staff_page(
+        request, "institutions/detail.html", principal, context, status_code=status_code
     )
 
 
@@ -296,15 +285,15 @@ def _refused(
 def institution_assess(
     request: Request,
     code: str,
-    operator: OperatorWeb,
+    operator: OperatorPrincipal,
     session: SessionDep,
     controls: ControlsWeb,
-    csrf: Csrf = "",
+    csrf: CsrfForm = "",
 ) -> Response:
     _check_csrf(request, csrf)
     try:
         assessments.start_assessment(
-            session, code=code, controls=controls, assessor=_actor(operator)
+            session, code=code, controls=controls, assessor=staff_actor(operator)
         )
     except RongxinError as exc:
         return _refused(request, session, operator, controls, code, exc)
@@ -318,10 +307,10 @@ def institution_scores(
     request: Request,
     code: str,
     assessment_id: str,
-    operator: OperatorWeb,
+    operator: OperatorPrincipal,
     session: SessionDep,
     controls: ControlsWeb,
-    csrf: Csrf = "",
+    csrf: CsrfForm = "",
     control: Annotated[list[str] | None, Form()] = None,
     score: Annotated[list[str] | None, Form()] = None,
     evidence: Annotated[list[str] | None, Form()] = None,
@@ -354,7 +343,7 @@ def institution_scores(
             assessment_id=assessment_id,
             institution_code=code,
             scores=entries,
-            actor=_actor(operator),
+            actor=staff_actor(operator),
         )
     except RongxinError as exc:
         return _refused(request, session, operator, controls, code, exc)
@@ -368,10 +357,10 @@ def institution_approve(
     request: Request,
     code: str,
     assessment_id: str,
-    operator: OperatorWeb,
+    operator: OperatorPrincipal,
     session: SessionDep,
     controls: ControlsWeb,
-    csrf: Csrf = "",
+    csrf: CsrfForm = "",
     purpose: Annotated[list[str] | None, Form()] = None,
     daily_quota: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
@@ -393,7 +382,7 @@ def institution_approve(
             session,
             assessment_id=assessment_id,
             institution_code=code,
-            approver=_actor(operator),
+            approver=staff_actor(operator),
             approval=approval,
         )
     except RongxinError as exc:
@@ -410,62 +399,37 @@ def institution_approve(
     )
 
 
-def _status_action(
-    request: Request,
-    session: Session,
-    operator: WebPrincipal,
-    controls: ControlSet,
-    code: str,
-    csrf: str,
-    reason: str,
-    action: str,
-) -> Response:
-    _check_csrf(request, csrf)
-    if len(reason.strip()) < 2:
-        exc = InvalidInput(i18n.translate(locale_of(request), "institutions.error_reason"))
-        return _refused(request, session, operator, controls, code, exc)
-    act = {"reject": service.reject, "suspend": service.suspend, "reinstate": service.reinstate}
-    try:
-        act[action](session, code=code, actor=_actor(operator), reason=reason.strip())
-    except RongxinError as exc:
-        return _refused(request, session, operator, controls, code, exc)
-    return _after(code, action)
+def _status_change(action: str) -> Callable[..., Response]:
+    """The route by which an operator posts ``action`` (reject, suspend, reinstate), with its
+    reason, on one institution."""
+    change = {"reject": service.reject, "suspend": service.suspend, "reinstate": service.reinstate}
+
+    def post_change(
+        request: Request,
+        code: str,
+        operator: OperatorPrincipal,
+        session: SessionDep,
+        controls: ControlsWeb,
+        csrf: CsrfForm = "",
+        reason: Reason = "",
+    ) -> Response:
+        _check_csrf(request, csrf)
+        if len(reason.strip()) < 2:
+            exc = InvalidInput(i18n.translate(locale_of(request), "institutions.error_reason"))
+            return _refused(request, session, operator, controls, code, exc)
+        try:
+            change[action](session, code=code, actor=staff_actor(operator), reason=reason.strip())
+        except RongxinError as exc:
+            return _refused(request, session, operator, controls, code, exc)
+        return _after(code, action)
+
+    return post_change
 
 
-@institutions_router.post("/institutions/{code}/reject", name="institution_reject")
-def institution_reject(
-    request: Request,
-    code: str,
-    operator: OperatorWeb,
-    session: SessionDep,
-    controls: ControlsWeb,
-    csrf: Csrf = "",
-    reason: Reason = "",
-) -> Response:
-    return _status_action(request, session, operator, controls, code, csrf, reason, "reject")
-
-
-@institutions_router.post("/institutions/{code}/suspend", name="institution_suspend")
-def institution_suspend(
-    request: Request,
-    code: str,
-    operator: OperatorWeb,
-    session: SessionDep,
-    controls: ControlsWeb,
-    csrf: Csrf = "",
-    reason: Reason = "",
-) -> Response:
-    return _status_action(request, session, operator, controls, code, csrf, reason, "suspend")
-
-
-@institutions_router.post("/institutions/{code}/reinstate", name="institution_reinstate")
-def institution_reinstate(
-    request: Request,
-    code: str,
-    operator: OperatorWeb,
-    session: SessionDep,
-    controls: ControlsWeb,
-    csrf: Csrf = "",
-    reason: Reason = "",
-) -> Response:
-    return _status_action(request, session, operator, controls, code, csrf, reason, "reinstate")
+for _action in ("reject", "suspend", "reinstate"):
+    institutions_router.add_api_route(
+        f"/institutions/{{code}}/{_action}",
+        _status_change(_action),
+        methods=["POST"],
+        name=f"institution_{_action}",
+    )

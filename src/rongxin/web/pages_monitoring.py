@@ -11,31 +11,32 @@ CSRF token (:func:`rongxin.web.auth.csrf_ok`). Pages call services, never the da
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
-from rongxin.access.schemas import Principal, PrincipalKind
 from rongxin.audit import service as audit_service
 from rongxin.db.base import utcnow
 from rongxin.deps import SessionDep
-from rongxin.errors import Forbidden, RongxinError
-from rongxin.institutions import service as institutions_service
+from rongxin.errors import RongxinError
 from rongxin.monitoring import service
 from rongxin.monitoring.rules import RuleCode, Severity, load_rules
 from rongxin.monitoring.schemas import AlertRead, AlertStatus
 from rongxin.web import i18n
 from rongxin.web.auth import (
+    CsrfForm,
+    OperatorPrincipal,
     StaffPrincipal,
     WebPrincipal,
-    csrf_ok,
-    csrf_token,
-    require_web_principal,
+    require_csrf,
+    staff_actor,
+    staff_page,
 )
 from rongxin.web.pages import Pager, PageRoute
-from rongxin.web.rendering import is_htmx, locale_of, no_store, render, settings_of
+from rongxin.web.rendering import locale_of, render_list, settings_of
 
 PAGE_SIZE: Final = 20
 #: severity → the colour of the existing level tags
@@ -43,15 +44,7 @@ SEVERITY_TAG: Final = {"low": "2", "medium": "3", "high": "4", "critical": "5"}
 
 monitoring_router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
-OperatorWeb = Annotated[WebPrincipal, Depends(require_web_principal(PrincipalKind.operator))]
-Csrf = Annotated[str, Form(max_length=100)]
 Note = Annotated[str, Form(max_length=1000)]
-
-
-def _actor(principal: WebPrincipal) -> str:
-    return institutions_service.actor_of(
-        Principal(kind=principal.kind, code=principal.code, key_id=principal.key_id)
-    )
 
 
 def _rule_names(request: Request) -> dict[str, str]:
@@ -95,7 +88,7 @@ def alert_list(
     )
     context = {
         "alerts": page.items,
-        "pager": Pager.build(request, total=page.total, limit=page.limit, offset=page.offset),
+        "pager": Pager.of(request, page),
         "counts": {s.value: n for s, n in service.status_counts(session).items()},
         "filters": {
             "status": chosen_status.value if chosen_status else "",
@@ -109,8 +102,9 @@ def alert_list(
         "severity_tag": SEVERITY_TAG,
         "principal": principal,
     }
-    template = "monitoring/_list.html" if is_htmx(request) else "monitoring/index.html"
-    return no_store(render(request, template, context, vary=("HX-Request",)))
+    return render_list(
+        request, page="monitoring/index.html", fragment="monitoring/_list.html", context=context
+    )
 
 
 def _evidence(session: Session, alert: AlertRead) -> list[dict[str, Any]]:
@@ -140,24 +134,17 @@ def _detail(
 ) -> Response:
     alert = service.get_alert(session, alert_id=alert_id)
     related = [service.get_alert(session, alert_id=i) for i in alert.related_alert_ids]
-    return no_store(
-        render(
-            request,
-            "monitoring/detail.html",
-            {
-                "alert": alert,
-                "related": related,
-                "evidence": _evidence(session, alert),
-                "rule_names": _rule_names(request),
-                "severity_tag": SEVERITY_TAG,
-                "can_act": principal.kind is PrincipalKind.operator,
-                "csrf_token": csrf_token(request),
-                "notice": notice,
-                "error": error,
-                "principal": principal,
-            },
-            status_code=status_code,
-        )
+    context = {
+        "alert": alert,
+        "related": related,
+        "evidence": _evidence(session, alert),
+        "rule_names": _rule_names(request),
+        "severity_tag": SEVERITY_TAG,
+        "notice": notice,
+        "error": error,
+    }
+    return staff_page(
+        request, "monitoring/detail.html", principal, context, status_code=status_code
     )
 
 
@@ -173,49 +160,37 @@ def alert_detail(
     return _detail(request, session, principal, alert_id, notice=notice)
 
 
-def _act(
-    request: Request,
-    session: Session,
-    operator: WebPrincipal,
-    alert_id: str,
-    csrf: str,
-    note: str,
-    action: str,
-) -> Response:
-    if not csrf_ok(request, csrf):
-        raise Forbidden(i18n.translate(locale_of(request), "monitoring.error_csrf"))
+def _alert_action(action: str) -> Callable[..., Response]:
+    """The route by which an operator posts ``action`` (acknowledge, close) on one alert."""
     act = {"acknowledge": service.acknowledge, "close": service.close}[action]
-    try:
-        act(session, alert_id=alert_id, actor=_actor(operator), note=note, at=utcnow())
-    except RongxinError as exc:
-        if exc.status == 404:
-            raise
-        return _detail(
-            request, session, operator, alert_id, error=exc.message, status_code=exc.status
-        )
     done = "acknowledged" if action == "acknowledge" else "closed"
-    return RedirectResponse(f"/monitoring/alerts/{alert_id}?done={done}", status_code=303)
+
+    def post_action(
+        request: Request,
+        alert_id: str,
+        operator: OperatorPrincipal,
+        session: SessionDep,
+        csrf: CsrfForm = "",
+        note: Note = "",
+    ) -> Response:
+        require_csrf(request, csrf, "monitoring.error_csrf")
+        try:
+            act(session, alert_id=alert_id, actor=staff_actor(operator), note=note, at=utcnow())
+        except RongxinError as exc:
+            if exc.status == 404:
+                raise
+            return _detail(
+                request, session, operator, alert_id, error=exc.message, status_code=exc.status
+            )
+        return RedirectResponse(f"/monitoring/alerts/{alert_id}?done={done}", status_code=303)
+
+    return post_action
 
 
-@monitoring_router.post("/monitoring/alerts/{alert_id}/acknowledge", name="monitoring_acknowledge")
-def alert_acknowledge(
-    request: Request,
-    alert_id: str,
-    operator: OperatorWeb,
-    session: SessionDep,
-    csrf: Csrf = "",
-    note: Note = "",
-) -> Response:
-    return _act(request, session, operator, alert_id, csrf, note, "acknowledge")
-
-
-@monitoring_router.post("/monitoring/alerts/{alert_id}/close", name="monitoring_close")
-def alert_close(
-    request: Request,
-    alert_id: str,
-    operator: OperatorWeb,
-    session: SessionDep,
-    csrf: Csrf = "",
-    note: Note = "",
-) -> Response:
-    return _act(request, session, operator, alert_id, csrf, note, "close")
+for _action in ("acknowledge", "close"):
+    monitoring_router.add_api_route(
+        f"/monitoring/alerts/{{alert_id}}/{_action}",
+        _alert_action(_action),
+        methods=["POST"],
+        name=f"monitoring_{_action}",
+    )

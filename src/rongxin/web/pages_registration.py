@@ -26,7 +26,7 @@ from rongxin.access.schemas import (
 from rongxin.deps import CatalogDep, SessionDep, SettingsDep
 from rongxin.errors import Conflict, InvalidInput
 from rongxin.web import i18n
-from rongxin.web.auth import csrf_ok, csrf_token, remember
+from rongxin.web.auth import CsrfForm, csrf_ok, csrf_token, remember
 from rongxin.web.pages import PageRoute
 from rongxin.web.rendering import locale_of, no_store, render
 
@@ -98,7 +98,7 @@ def register_submit(
     display_name: Annotated[str, Form(max_length=100)] = "",
     password: Annotated[str, Form(max_length=users.PASSWORD_MAX_LENGTH)] = "",
     password_confirm: Annotated[str, Form(max_length=users.PASSWORD_MAX_LENGTH)] = "",
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    csrf: CsrfForm = "",
 ) -> Response:
     """Verify the claim; on success create the account and sign it in. A mismatch is counted
     (rate limit) and committed: the route answers, it does not raise."""

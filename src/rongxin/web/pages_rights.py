@@ -31,21 +31,37 @@ from starlette.datastructures import FormData
 
 from rongxin.access.schemas import Principal, PrincipalKind, Purpose
 from rongxin.catalog.schemas import Catalog, SharingMode
-from rongxin.db.group_commit import GroupCommitWriter
-from rongxin.deps import CatalogDep, GroupCommitDep, SessionDep
+from rongxin.deps import SessionDep
 from rongxin.entities import service as entities_service
 from rongxin.errors import RongxinError
-from rongxin.providers.client import ProviderClient
-from rongxin.providers.deps import ProviderClientDep
-from rongxin.reports import rendering as report_rendering
-from rongxin.reports.schemas import ReportFormat
+from rongxin.reports.schemas import CreditReport, ReportFormat
 from rongxin.rights import objections, repair, self_reported
 from rongxin.rights import service as rights_service
 from rongxin.rights.deps import RulesDep
-from rongxin.rights.schemas import OPEN_OBJECTION, RepairStatus
+from rongxin.rights.schemas import (
+    OPEN_OBJECTION,
+    CaseKind,
+    ObjectionRead,
+    RepairRead,
+    RepairStatus,
+)
 from rongxin.web import i18n
-from rongxin.web.auth import WebPrincipal, csrf_ok, csrf_token, require_web_principal, safe_next
-from rongxin.web.pages import PageRoute, error_page, viewer_report
+from rongxin.web.auth import (
+    CsrfForm,
+    WebPrincipal,
+    csrf_ok,
+    csrf_token,
+    require_web_principal,
+    safe_next,
+)
+from rongxin.web.pages import (
+    PageRoute,
+    ReportSources,
+    ReportSourcesDep,
+    error_page,
+    report_download,
+    viewer_report,
+)
 from rongxin.web.rendering import locale_of, no_store, render
 
 DONE_MESSAGES: Final = (
@@ -94,7 +110,6 @@ async def _form_data(request: Request) -> FormData:
 
 
 FormDep = Annotated[FormData, Depends(_form_data)]
-Csrf = Annotated[str, Form(max_length=100)]
 Note = Annotated[str, Form(max_length=1000)]
 Back = Annotated[str, Form(max_length=300)]
 Done = Annotated[str, Query(max_length=16)]
@@ -172,6 +187,47 @@ def view_names(catalog: Catalog, locale: str) -> dict[str, Callable[..., str]]:
     }
 
 
+# ---- a case -------------------------------------------------------------------------------------
+
+
+def case_path(kind: CaseKind, case_id: str) -> str:
+    """The page of one objection or repair application."""
+    return f"/rights/{'objections' if kind is CaseKind.objection else 'repairs'}/{case_id}"
+
+
+def case_page(
+    request: Request,
+    session: Session,
+    catalog: Catalog,
+    principal: WebPrincipal,
+    case: ObjectionRead | RepairRead,
+    context: dict[str, Any],
+    *,
+    done: str,
+) -> Response:
+    """One case's page (an objection, a repair application) for the enterprise, the case's
+    provider or staff: ``context`` with the case's events and evidence files, the enterprise's
+    name, the naming helpers, the CSRF token, the notice of what was just done and the way back
+    to the viewer's rights page (template ``rights/objection.html`` or ``rights/repair.html``)."""
+    kind = CaseKind.objection if isinstance(case, ObjectionRead) else CaseKind.repair
+    page: dict[str, Any] = {
+        **view_names(catalog, locale_of(request)),
+        **context,
+        "case": case,
+        "case_kind": kind.value,
+        "here": case_path(kind, case.id),
+        "events": rights_service.events(session, kind=kind, case_id=case.id),
+        "attachments": rights_service.attachments(
+            session, owner_kind=kind.value, owner_ids=[case.id]
+        ),
+        "entity_name": entity_name(session, case.uscc),
+        "csrf_token": csrf_token(request),
+        "done": done_message(done),
+        "back_url": home_of(principal),
+    }
+    return no_store(render(request, f"rights/{kind.value}.html", page))
+
+
 # ---- actions on a case --------------------------------------------------------------------------
 
 
@@ -232,23 +288,12 @@ def objectable_items(catalog: Catalog) -> set[str]:
 def rights_hub(
     request: Request,
     principal: EnterpriseOwner,
-    session: SessionDep,
-    catalog: CatalogDep,
-    writer: GroupCommitDep,
-    providers: ProviderClientDep,
+    sources: ReportSourcesDep,
     rules: RulesDep,
     done: Done = "",
 ) -> Response:
-    _, report = viewer_report(
-        request,
-        uscc=principal.code,
-        asked=Purpose.self_query,
-        session=session,
-        catalog=catalog,
-        writer=writer,
-        providers=providers,
-        fmt=ReportFormat.html,
-    )
+    report = _own_report(request, principal, sources, ReportFormat.html)
+    session, catalog = sources.session, sources.catalog
     own_objections = objections.list_objections(session, uscc=principal.code)
     own_repairs = repair.list_applications(session, uscc=principal.code)
     notices = rights_service.notices(session, uscc=principal.code)
@@ -276,77 +321,41 @@ def rights_hub(
     return no_store(render(request, "rights/index.html", context))
 
 
-def _self_query(
-    request: Request,
-    *,
-    principal: WebPrincipal,
-    session: Session,
-    catalog: Catalog,
-    writer: GroupCommitWriter,
-    providers: ProviderClient,
-    fmt: ReportFormat,
-) -> Response:
+def _own_report(
+    request: Request, principal: WebPrincipal, sources: ReportSources, fmt: ReportFormat
+) -> CreditReport:
+    """The enterprise's own report, issued as a self-query (本企业查询)."""
     _, report = viewer_report(
-        request,
-        uscc=principal.code,
-        asked=Purpose.self_query,
-        session=session,
-        catalog=catalog,
-        writer=writer,
-        providers=providers,
-        fmt=fmt,
+        request, uscc=principal.code, asked=Purpose.self_query, sources=sources, fmt=fmt
     )
-    name = report_rendering.filename(report, fmt)
-    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
-    if fmt is ReportFormat.pdf:
-        body = report_rendering.render_pdf(report, locale_of(request))
-        return Response(body, media_type="application/pdf", headers=headers)
-    return Response(report.model_dump_json(), media_type="application/json", headers=headers)
+    return report
+
+
+def _self_query(
+    request: Request, principal: WebPrincipal, sources: ReportSources, fmt: ReportFormat
+) -> Response:
+    """The enterprise's own report to save, as PDF or JSON (never cached)."""
+    report = _own_report(request, principal, sources, fmt)
+    return no_store(report_download(request, report, fmt))
 
 
 @rights_router.get("/rights/self-query.pdf", name="rights_self_query_pdf")
 def rights_self_query_pdf(
-    request: Request,
-    principal: EnterpriseOwner,
-    session: SessionDep,
-    catalog: CatalogDep,
-    writer: GroupCommitDep,
-    providers: ProviderClientDep,
+    request: Request, principal: EnterpriseOwner, sources: ReportSourcesDep
 ) -> Response:
-    return _self_query(
-        request,
-        principal=principal,
-        session=session,
-        catalog=catalog,
-        writer=writer,
-        providers=providers,
-        fmt=ReportFormat.pdf,
-    )
+    return _self_query(request, principal, sources, ReportFormat.pdf)
 
 
 @rights_router.get("/rights/self-query.json", name="rights_self_query_json")
 def rights_self_query_json(
-    request: Request,
-    principal: EnterpriseOwner,
-    session: SessionDep,
-    catalog: CatalogDep,
-    writer: GroupCommitDep,
-    providers: ProviderClientDep,
+    request: Request, principal: EnterpriseOwner, sources: ReportSourcesDep
 ) -> Response:
-    return _self_query(
-        request,
-        principal=principal,
-        session=session,
-        catalog=catalog,
-        writer=writer,
-        providers=providers,
-        fmt=ReportFormat.json,
-    )
+    return _self_query(request, principal, sources, ReportFormat.json)
 
 
 @rights_router.post("/rights/notices/read", name="rights_notices_read")
 def rights_notices_read(
-    request: Request, principal: EnterpriseOwner, session: SessionDep, csrf: Csrf = ""
+    request: Request, principal: EnterpriseOwner, session: SessionDep, csrf: CsrfForm = ""
 ) -> Response:
     return act(
         request,

@@ -18,9 +18,9 @@ from rongxin.config import Settings
 from rongxin.deps import GroupCommitDep, SessionDep, SettingsDep
 from rongxin.rights import evidence
 from rongxin.rights import service as rights_service
-from rongxin.rights.schemas import AttachmentRead, CaseKind
+from rongxin.rights.schemas import CaseKind
 from rongxin.web.pages import PageRoute
-from rongxin.web.pages_rights import CaseViewer, principal_of
+from rongxin.web.pages_rights import CaseViewer, case_path, principal_of
 from rongxin.web.rendering import no_store
 
 rights_evidence_router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -67,8 +67,26 @@ def attach_uploads(
         )
 
 
-def case_attachments(session: Session, kind: CaseKind, case_id: str) -> list[AttachmentRead]:
-    return rights_service.attachments(session, owner_kind=kind.value, owner_ids=[case_id])
+def attach_to_case(
+    session: Session,
+    *,
+    settings: Settings,
+    uscc: str,
+    kind: CaseKind,
+    case_id: str,
+    uploads: Iterable[object],
+) -> str:
+    """Attach the files chosen to the objection or repair application just filed; where its
+    page is."""
+    attach_uploads(
+        session,
+        settings=settings,
+        uscc=uscc,
+        owner_kind=kind.value,
+        owner_id=case_id,
+        uploads=uploads,
+    )
+    return case_path(kind, case_id)
 
 
 @rights_evidence_router.get("/rights/attachments/{attachment_id}", name="rights_attachment")

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Request, Response
+from fastapi import Depends, File, Form, Request, Response, UploadFile
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,7 @@ from rongxin.rights import service as rights_service
 from rongxin.rights.errors import InvalidRightsRequest
 from rongxin.rights.schemas import CommitmentText
 from rongxin.web import i18n
-from rongxin.web.auth import csrf_ok, csrf_token
+from rongxin.web.auth import CsrfForm, csrf_ok, csrf_token
 from rongxin.web.pages_rights import redirect_done, view_names
 from rongxin.web.rendering import locale_of, no_store, render
 
@@ -134,6 +134,39 @@ class CaseForm:
     key: str
     text: str = ""
     fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SignedCaseForm:
+    """What a case form that signs the commitment posts besides its text: the record (item and
+    natural key), the CSRF token, the commitment echoed and ticked, and the evidence files."""
+
+    item: str
+    key: str
+    csrf: str
+    commitment: dict[str, str]  # as :func:`echo` gives it
+    committed: str
+    files: list[UploadFile]
+
+    def case_form(self, text: str, fields: tuple[str, ...] = ()) -> CaseForm:
+        """What was typed, to fill the form again after an error."""
+        return CaseForm(item=self.item, key=self.key, text=text, fields=fields)
+
+
+def _signed_case_form(
+    item: Annotated[str, Form(max_length=64)],
+    key: Annotated[str, Form(max_length=512)],
+    csrf: CsrfForm = "",
+    commitment_version: Annotated[str, Form(max_length=32)] = "",
+    commitment_sha256: Annotated[str, Form(max_length=64)] = "",
+    committed: Annotated[str, Form(max_length=8)] = "",
+    files: Annotated[list[UploadFile] | None, File()] = None,
+) -> SignedCaseForm:
+    commitment = echo(commitment_version, commitment_sha256)
+    return SignedCaseForm(item, key, csrf, commitment, committed, files or [])
+
+
+SignedCaseFormDep = Annotated[SignedCaseForm, Depends(_signed_case_form)]
 
 
 def record_of(session: Session, catalog: Catalog, uscc: str, form: CaseForm) -> RecordView:

@@ -27,10 +27,9 @@ from rongxin.records.schemas import RecordView
 from rongxin.rights import deadlines, objections, repair
 from rongxin.rights.deps import CalendarDep, RulesDep
 from rongxin.rights.schemas import ObjectionOutcome, ObjectionRead, ObjectionStatus, RepairStatus
-from rongxin.web.auth import csrf_token
+from rongxin.web.auth import CsrfForm, csrf_token
 from rongxin.web.pages import PageRoute
 from rongxin.web.pages_rights import (
-    Csrf,
     DeadlineViewer,
     Done,
     OperatorOwner,
@@ -173,7 +172,7 @@ def rights_sweep(
     session: SessionDep,
     catalog: CatalogDep,
     rules: RulesDep,
-    csrf: Csrf = "",
+    csrf: CsrfForm = "",
 ) -> Response:
     counts: dict[str, int] = {}
 

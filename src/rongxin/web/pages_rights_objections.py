@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Form, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from rongxin.access.schemas import PrincipalKind
@@ -27,13 +27,12 @@ from rongxin.rights.schemas import (
     ObjectionStatus,
 )
 from rongxin.web import i18n
-from rongxin.web.auth import WebPrincipal, csrf_token
+from rongxin.web.auth import CsrfForm, WebPrincipal
 from rongxin.web.pages import PageRoute
 from rongxin.web.pages_rights import (
     TEXT_MAX,
     Back,
     CaseViewer,
-    Csrf,
     Done,
     EnterpriseOwner,
     FormDep,
@@ -42,25 +41,22 @@ from rongxin.web.pages_rights import (
     ProviderOwner,
     act,
     back_to,
-    done_message,
-    entity_name,
-    home_of,
+    case_page,
     principal_of,
     text_of,
-    view_names,
 )
-from rongxin.web.pages_rights_evidence import attach_uploads, case_attachments
+from rongxin.web.pages_rights_evidence import attach_to_case
 from rongxin.web.pages_rights_forms import (
     CaseForm,
+    SignedCaseFormDep,
     check_text,
-    echo,
     file_signed,
     form_page,
     record_of,
     validated,
 )
 from rongxin.web.pages_rights_handling import answer_view, corrected_values
-from rongxin.web.rendering import locale_of, no_store, render
+from rongxin.web.rendering import locale_of
 
 rights_objections_router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
@@ -127,28 +123,22 @@ def rights_objection_file(
     rules: RulesDep,
     calendar: CalendarDep,
     texts: CommitmentsDep,
-    item: Annotated[str, Form(max_length=64)],
-    key: Annotated[str, Form(max_length=512)],
-    csrf: Csrf = "",
+    signed: SignedCaseFormDep,
     fields: Annotated[list[str] | None, Form()] = None,
     reason: Annotated[str, Form(max_length=TEXT_MAX)] = "",
-    commitment_version: Annotated[str, Form(max_length=32)] = "",
-    commitment_sha256: Annotated[str, Form(max_length=64)] = "",
-    committed: Annotated[str, Form(max_length=8)] = "",
-    files: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
     locale = locale_of(request)
-    form = CaseForm(item=item, key=key, text=reason, fields=tuple((fields or [])[:50]))
+    form = signed.case_form(reason, tuple((fields or [])[:50]))
 
     def file() -> str:
         body = validated(
             ObjectionCreate,
             {
-                "item_code": item,
-                "record_key": key,
+                "item_code": signed.item,
+                "record_key": signed.key,
                 "fields": list(form.fields),
                 "reason": check_text(locale, reason, name="reason", minimum=10),
-                "commitment": echo(commitment_version, commitment_sha256),
+                "commitment": signed.commitment,
             },
         )
         made = objections.file_objection(
@@ -160,15 +150,14 @@ def rights_objection_file(
             principal=principal_of(principal),
             body=body,
         )
-        attach_uploads(
+        return attach_to_case(
             session,
             settings=settings,
             uscc=principal.code,
-            owner_kind=CaseKind.objection.value,
-            owner_id=made.id,
-            uploads=files or [],
+            kind=CaseKind.objection,
+            case_id=made.id,
+            uploads=signed.files,
         )
-        return f"/rights/objections/{made.id}"
 
     show = partial(
         _objection_page,
@@ -180,7 +169,13 @@ def rights_objection_file(
         form=form,
     )
     return file_signed(
-        request, session, csrf=csrf, committed=committed, show=show, file=file, done="filed"
+        request,
+        session,
+        csrf=signed.csrf,
+        committed=signed.committed,
+        show=show,
+        file=file,
+        done="filed",
     )
 
 
@@ -204,22 +199,15 @@ def rights_objection(
         if kind in (PrincipalKind.enterprise, PrincipalKind.provider)
         else None
     )
-    context: dict[str, Any] = {
-        **view_names(catalog, locale_of(request)),
+    context = {
         "o": o,
         "view": view,
-        "events": rights_service.events(session, kind=CaseKind.objection, case_id=o.id),
-        "attachments": case_attachments(session, CaseKind.objection, o.id),
-        "entity_name": entity_name(session, o.uscc),
         "can_withdraw": kind is PrincipalKind.enterprise and o.status in OPEN_OBJECTION,
         "can_decide": kind is PrincipalKind.operator and o.status is ObjectionStatus.submitted,
         "can_answer": kind is PrincipalKind.provider and o.status is ObjectionStatus.with_provider,
         "outcomes": list(ObjectionOutcome),
-        "csrf_token": csrf_token(request),
-        "done": done_message(done),
-        "back_url": home_of(principal),
     }
-    return no_store(render(request, "rights/objection.html", context))
+    return case_page(request, session, catalog, principal, o, context, done=done)
 
 
 # ---- actions on a case --------------------------------------------------------------------------
@@ -233,7 +221,7 @@ def rights_objection_withdraw(
     objection_id: str,
     principal: EnterpriseOwner,
     session: SessionDep,
-    csrf: Csrf = "",
+    csrf: CsrfForm = "",
 ) -> Response:
     return act(
         request,
@@ -257,7 +245,7 @@ def rights_objection_accept(
     session: SessionDep,
     rules: RulesDep,
     calendar: CalendarDep,
-    csrf: Csrf = "",
+    csrf: CsrfForm = "",
     note: Note = "",
     back: Back = "",
 ) -> Response:
@@ -286,7 +274,7 @@ def rights_objection_reject(
     objection_id: str,
     principal: OperatorOwner,
     session: SessionDep,
-    csrf: Csrf = "",
+    csrf: CsrfForm = "",
     note: Note = "",
     back: Back = "",
 ) -> Response:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Form, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from rongxin.access.schemas import PrincipalKind
@@ -22,36 +22,32 @@ from rongxin.rights.errors import InvalidRightsRequest
 from rongxin.rights.rules import RightsRules
 from rongxin.rights.schemas import CaseKind, RepairCreate, RepairRead, RepairReview, RepairStatus
 from rongxin.web import i18n
-from rongxin.web.auth import WebPrincipal, csrf_token
+from rongxin.web.auth import CsrfForm, WebPrincipal
 from rongxin.web.pages import PageRoute, error_page
 from rongxin.web.pages_rights import (
     TEXT_MAX,
     Back,
     CaseViewer,
-    Csrf,
     Done,
     EnterpriseOwner,
     Note,
     RepairReviewer,
     act,
     back_to,
-    done_message,
-    entity_name,
-    home_of,
+    case_page,
     principal_of,
-    view_names,
 )
-from rongxin.web.pages_rights_evidence import attach_uploads, case_attachments
+from rongxin.web.pages_rights_evidence import attach_to_case
 from rongxin.web.pages_rights_forms import (
     CaseForm,
+    SignedCaseFormDep,
     check_text,
-    echo,
     file_signed,
     form_page,
     record_of,
     validated,
 )
-from rongxin.web.rendering import locale_of, no_store, render
+from rongxin.web.rendering import locale_of
 
 rights_repairs_router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
@@ -126,26 +122,20 @@ def rights_repair_apply(
     rules: RulesDep,
     calendar: CalendarDep,
     texts: CommitmentsDep,
-    item: Annotated[str, Form(max_length=64)],
-    key: Annotated[str, Form(max_length=512)],
-    csrf: Csrf = "",
+    signed: SignedCaseFormDep,
     correction: Annotated[str, Form(max_length=TEXT_MAX)] = "",
-    commitment_version: Annotated[str, Form(max_length=32)] = "",
-    commitment_sha256: Annotated[str, Form(max_length=64)] = "",
-    committed: Annotated[str, Form(max_length=8)] = "",
-    files: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
     locale = locale_of(request)
-    form = CaseForm(item=item, key=key, text=correction)
+    form = signed.case_form(correction)
 
     def file() -> str:
         body = validated(
             RepairCreate,
             {
-                "item_code": item,
-                "record_key": key,
+                "item_code": signed.item,
+                "record_key": signed.key,
                 "correction": check_text(locale, correction, name="correction", minimum=10),
-                "commitment": echo(commitment_version, commitment_sha256),
+                "commitment": signed.commitment,
             },
         )
         made = repair.apply(
@@ -157,15 +147,14 @@ def rights_repair_apply(
             principal=principal_of(principal),
             body=body,
         )
-        attach_uploads(
+        return attach_to_case(
             session,
             settings=settings,
             uscc=principal.code,
-            owner_kind=CaseKind.repair.value,
-            owner_id=made.id,
-            uploads=files or [],
+            kind=CaseKind.repair,
+            case_id=made.id,
+            uploads=signed.files,
         )
-        return f"/rights/repairs/{made.id}"
 
     show = partial(
         _repair_page,
@@ -178,7 +167,13 @@ def rights_repair_apply(
         form=form,
     )
     return file_signed(
-        request, session, csrf=csrf, committed=committed, show=show, file=file, done="applied"
+        request,
+        session,
+        csrf=signed.csrf,
+        committed=signed.committed,
+        show=show,
+        file=file,
+        done="applied",
     )
 
 
@@ -197,19 +192,12 @@ def rights_repair(
     r = repair.get(session, application_id=application_id, principal=principal_of(principal))
     kind = principal.kind
     open_ = r.status is RepairStatus.submitted
-    context: dict[str, Any] = {
-        **view_names(catalog, locale_of(request)),
+    context = {
         "r": r,
-        "events": rights_service.events(session, kind=CaseKind.repair, case_id=r.id),
-        "attachments": case_attachments(session, CaseKind.repair, r.id),
-        "entity_name": entity_name(session, r.uscc),
         "can_withdraw": kind is PrincipalKind.enterprise and open_,
         "can_review": kind in (PrincipalKind.provider, PrincipalKind.operator) and open_,
-        "csrf_token": csrf_token(request),
-        "done": done_message(done),
-        "back_url": home_of(principal),
     }
-    return no_store(render(request, "rights/repair.html", context))
+    return case_page(request, session, catalog, principal, r, context, done=done)
 
 
 # ---- actions on a case --------------------------------------------------------------------------
@@ -223,7 +211,7 @@ def rights_repair_withdraw(
     application_id: str,
     principal: EnterpriseOwner,
     session: SessionDep,
-    csrf: Csrf = "",
+    csrf: CsrfForm = "",
 ) -> Response:
     return act(
         request,
@@ -245,7 +233,7 @@ def rights_repair_review(
     session: SessionDep,
     catalog: CatalogDep,
     settings: SettingsDep,
-    csrf: Csrf = "",
+    csrf: CsrfForm = "",
     decision: Annotated[str, Form(max_length=8)] = "",
     note: Note = "",
     back: Back = "",

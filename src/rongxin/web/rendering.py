@@ -219,3 +219,12 @@ def render(
             secure=request.url.scheme == "https",
         )
     return response
+
+
+def render_list(
+    request: Request, *, page: str, fragment: str, context: Mapping[str, Any]
+) -> Response:
+    """A filterable list for one signed-in viewer (never cached): the whole ``page``, or only
+    the list ``fragment`` when HTMX swaps it after a filter is chosen."""
+    template = fragment if is_htmx(request) else page
+    return no_store(render(request, template, context, vary=("HX-Request",)))

@@ -2,10 +2,8 @@
  * Rating charts (issue 5) on /entities/{uscc}/rating and /ratings/runs[/{id}], drawn with the
  * vendored Apache ECharts.
  *
- * The page carries its data in <script type="application/json" id="rating-chart-data"> (not
- * executed, so allowed by the Content-Security-Policy) and one empty <div class="chart" id="…">
- * per chart; a table on the page holds the same figures for screen readers and for browsers
- * without JavaScript. Chart kinds:
+ * The page carries its data in <script type="application/json" id="rating-chart-data"> and one
+ * empty <div class="chart" id="…"> per chart, drawn by charts.js (loaded before). Chart kinds:
  *   line    — a score by rating date, each point labelled with its grade (0 to `max`)
  *   bar     — counts by category (a run's grades)
  *   stacked — one bar per category stacked by series (grades by run)
@@ -25,15 +23,12 @@
   }
 
   function base(spec) {
-    return {
-      animation: false,
-      aria: { enabled: true },
-      textStyle: { fontFamily: "PingFang SC, Microsoft YaHei, Noto Sans CJK SC, sans-serif" },
-      tooltip: { trigger: "axis", renderMode: "richText", confine: true },
-      grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
-      xAxis: { type: "category", data: spec.categories, axisLabel: { hideOverlap: true } },
-      yAxis: { type: "value", name: spec.axis || "", min: 0 }
-    };
+    var option = window.rongxinCharts.base();
+    option.tooltip = { trigger: "axis", renderMode: "richText", confine: true };
+    option.grid = { left: 8, right: 16, top: 36, bottom: 8, containLabel: true };
+    option.xAxis = { type: "category", data: spec.categories, axisLabel: { hideOverlap: true } };
+    option.yAxis = { type: "value", name: spec.axis || "", min: 0 };
+    return option;
   }
 
   function lineOption(spec) {
@@ -79,35 +74,11 @@
     return option;
   }
 
-  function draw(echarts, spec) {
-    var el = document.getElementById(spec.id);
-    if (!el) {
-      return null;
-    }
-    var chart = echarts.init(el, null, { renderer: "canvas" });
-    var option = spec.kind === "line" ? lineOption(spec) : barOption(spec, spec.kind === "stacked");
-    chart.setOption(option);
-    el.classList.add("is-ready");
-    return chart;
+  function optionOf(spec) {
+    return spec.kind === "line" ? lineOption(spec) : barOption(spec, spec.kind === "stacked");
   }
 
-  function start() {
-    var source = document.getElementById("rating-chart-data");
-    if (!source || typeof window.echarts === "undefined") {
-      return;
-    }
-    var data = JSON.parse(source.textContent || "{}");
-    var charts = (data.charts || []).map(function (spec) {
-      return draw(window.echarts, spec);
-    }).filter(Boolean);
-    window.addEventListener("resize", function () {
-      charts.forEach(function (c) { c.resize(); });
-    });
-  }
-
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", start);
-  } else {
-    start();
+  if (window.rongxinCharts) {
+    window.rongxinCharts.start("rating-chart-data", optionOf);
   }
 })();
