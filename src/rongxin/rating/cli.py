@@ -157,8 +157,6 @@ def score(
     ),
 ) -> None:
     """Score every row of a file with a portable scorecard; the data stays where it is."""
-    import pyarrow.parquet as pq
-
     from rongxin.rating import engines
     from rongxin.rating.scorecard_scoring import check_columns, load_input, scored_table
     from rongxin.rating.scorecards import load_scorecard
@@ -180,18 +178,14 @@ def score(
         expr = scored_table(spec, table, keep=list(dict.fromkeys(id_column)), reasons=reasons)
         with _atomic(output) as tmp:
             try:
-                if output.suffix.lower() == ".parquet" and engine is Engine.duckdb:
-                    engines.write_parquet(con, expr, tmp)
-                    rows = pq.read_metadata(tmp).num_rows
+                if output.suffix.lower() == ".parquet":
+                    rows = engines.write_parquet(con, expr, tmp)
                 else:
+                    import pyarrow.csv as pacsv
+
                     result = engines.collect(con, expr)
                     rows = result.num_rows
-                    if output.suffix.lower() == ".parquet":
-                        pq.write_table(result, tmp)
-                    else:
-                        import pyarrow.csv as pacsv
-
-                        pacsv.write_csv(result, tmp)
+                    pacsv.write_csv(result, tmp)
             except RongxinError:
                 raise
             except Exception as exc:  # the engine met a value it cannot read or compare

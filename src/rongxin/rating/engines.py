@@ -16,12 +16,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
 from rongxin.rating.errors import EngineUnavailable
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
+    import pyarrow as pa
     from ibis.backends import BaseBackend
 
 
@@ -89,7 +88,7 @@ def load(con: BaseBackend, name: str, source: pa.Table | Path) -> ir.Table:
     expression (DuckDB reads it in place; Spark makes a temporary view) — never a file."""
     import ibis
 
-    if isinstance(source, pa.Table):
+    if not isinstance(source, Path):  # an Arrow table (pyarrow is imported only when used)
         return ibis.memtable(source)
     suffix = source.suffix.lower()
     if suffix == ".parquet":
@@ -104,6 +103,19 @@ def collect(con: BaseBackend, expr: ir.Table) -> pa.Table:
     return con.to_pyarrow(expr)
 
 
-def write_parquet(con: BaseBackend, expr: ir.Table, path: Path) -> None:
-    """Run ``expr`` on ``con`` and write its rows to ``path`` (Parquet)."""
-    con.to_parquet(expr, path)
+def write_parquet(con: BaseBackend, expr: ir.Table, path: Path) -> int:
+    """Run ``expr`` on ``con`` and write its rows to ``path`` (Parquet); returns how many.
+
+    On DuckDB one ``COPY … TO`` statement, whose answer is the row count (no Arrow, no second
+    read of the file); elsewhere through Arrow."""
+    if con.name == "duckdb":
+        target = "'" + str(path).replace("'", "''") + "'"
+        # raw_sql answers DuckDB's connection itself: read it, never close it
+        cursor = con.raw_sql(f"COPY ({con.compile(expr)}) TO {target} (FORMAT 'parquet')")
+        row = cursor.fetchone()
+        return int(row[0]) if row else 0
+    import pyarrow.parquet as pq
+
+    table = collect(con, expr)
+    pq.write_table(table, path)
+    return int(table.num_rows)
