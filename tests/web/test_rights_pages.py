@@ -21,7 +21,13 @@ from rongxin.records.schemas import RecordStatus
 from rongxin.rights import objections, repair
 from rongxin.rights import service as rights_service
 from rongxin.rights.objections import china_today
-from rongxin.rights.schemas import ObjectionOutcome, ObjectionStatus, RepairStatus
+from rongxin.rights.schemas import (
+    CommitmentContext,
+    CommitmentEcho,
+    ObjectionOutcome,
+    ObjectionStatus,
+    RepairStatus,
+)
 
 FIRM = make_uscc(region="350102", seed=6601)
 FIRM_NAME = "福州市鼓楼区闽江异议测试有限公司"
@@ -448,3 +454,41 @@ def test_self_report_and_a_catalog_error(session: Session, login: Login, penalty
     assert saved.status_code == 303, saved.text
     assert saved.headers["location"].startswith("/rights?done=reported")
     assert "2025 年度合同履约情况说明" in client.get("/rights").text
+
+
+def test_the_operator_records_a_broken_commitment(
+    session: Session, login: Login, penalty: str
+) -> None:
+    firm = Principal(kind=PrincipalKind.enterprise, code=FIRM)
+    text = rights_service.load_commitments().in_force(china_today())
+    signed = rights_service.sign_commitment(
+        session,
+        texts=rights_service.load_commitments(),
+        principal=firm,
+        uscc=FIRM,
+        echo=CommitmentEcho(version=text.version, sha256=text.sha256),
+        context=CommitmentContext.self_report,
+    )
+    regulator = login("regulator", "reg-1")
+    listed = regulator.get(f"/rights/commitments?uscc={FIRM}")
+    assert listed.status_code == 200
+    assert FIRM_NAME in listed.text
+    assert f"/rights/commitments/{signed.id}/broken" not in listed.text  # regulators read
+    operator = login("operator", "ops-1")
+    page = operator.get(f"/rights/commitments?uscc={FIRM}").text
+    action = f"/rights/commitments/{signed.id}/broken"
+    assert action in page
+    short = operator.post(action, data={"csrf": csrf_of(page), "uscc": FIRM, "note": "x"})
+    assert short.status_code == 422  # a note is needed; nothing recorded
+    assert rights_service.broken_commitments(session, uscc=FIRM) == 0
+    done = operator.post(
+        action,
+        data={"csrf": csrf_of(page), "uscc": FIRM, "note": "自报收入与纳税数据严重不符"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert done.headers["location"] == f"/rights/commitments?uscc={FIRM}&done=broken"
+    assert rights_service.broken_commitments(session, uscc=FIRM) == 1
+    assert "自报收入与纳税数据严重不符" in operator.get(done.headers["location"]).text
+    refused = login("enterprise", FIRM).get(f"/rights/commitments?uscc={FIRM}")
+    assert refused.status_code == 403

@@ -142,6 +142,10 @@ def break_commitment(
     session: Session, *, commitment_id: str, principal: Principal, note: str
 ) -> CommitmentRead:
     """The operator records that the enterprise broke a commitment (违诺); reports show it."""
+    if len(note.strip()) < 2:
+        raise InvalidRightsRequest(
+            "say what the enterprise broke (at least 2 characters)", field="note"
+        )
     row = session.get(CreditCommitment, commitment_id)
     if row is None:
         raise InvalidRightsRequest(f"no credit commitment {commitment_id}", field="commitment_id")

@@ -75,6 +75,7 @@ DONE_MESSAGES: Final = (
     "approved",
     "notices_read",
     "sweep",
+    "broken",
 )
 TEXT_MAX: Final = 4000
 KEY_SEPARATOR: Final = "\x1f"  # between the values of a record's natural key

@@ -1,7 +1,8 @@
 """Handling the rights cases: the providing department's inbox ``/rights/inbox`` (objections
-routed to it with their answer form, repair applications of its records with approve / reject)
-and the operators' deadline board ``/rights/deadlines`` (every open case, overdue first; accept /
-reject, approve / reject, run the sweep now; regulators read).
+routed to it with their answer form, repair applications of its records with approve / reject),
+the operators' deadline board ``/rights/deadlines`` (every open case, overdue first; accept /
+reject, approve / reject, run the sweep now; regulators read) and an enterprise's credit
+commitments ``/rights/commitments?uscc=`` (operators record a broken one, 违诺).
 
 :func:`answer_view` is what the answer form needs (the record's current values, prefilled); the
 form shows in the inbox and on the objection's case page, and posts to
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -25,6 +26,7 @@ from rongxin.deps import CatalogDep, SessionDep
 from rongxin.errors import RongxinError
 from rongxin.records.schemas import RecordView
 from rongxin.rights import deadlines, objections, repair
+from rongxin.rights import service as rights_service
 from rongxin.rights.deps import CalendarDep, RulesDep
 from rongxin.rights.schemas import ObjectionOutcome, ObjectionRead, ObjectionStatus, RepairStatus
 from rongxin.web.auth import CsrfForm, csrf_token
@@ -37,6 +39,7 @@ from rongxin.web.pages_rights import (
     act,
     done_message,
     entity_name,
+    principal_of,
     view_names,
 )
 from rongxin.web.rendering import locale_of, no_store, render
@@ -189,3 +192,48 @@ def rights_sweep(
         query = urlencode({"done": "sweep", **counts})
         return RedirectResponse(f"/rights/deadlines?{query}", status_code=303)
     return response
+
+
+# ---- an enterprise's credit commitments ---------------------------------------------------------
+
+
+@rights_handling_router.get("/rights/commitments", name="rights_commitments")
+def rights_commitments(
+    request: Request,
+    principal: DeadlineViewer,
+    session: SessionDep,
+    uscc: Annotated[str, Query(max_length=18)] = "",
+    done: Done = "",
+) -> Response:
+    wanted = uscc.strip().upper()
+    context: dict[str, Any] = {
+        "uscc": wanted,
+        "name": entity_name(session, wanted) if wanted else None,
+        "commitments": rights_service.commitments(session, uscc=wanted) if wanted else [],
+        "can_act": principal.kind is PrincipalKind.operator,
+        "csrf_token": csrf_token(request),
+        "done": done_message(done),
+    }
+    return no_store(render(request, "rights/commitments.html", context))
+
+
+@rights_handling_router.post("/rights/commitments/{commitment_id}/broken", name="rights_broken")
+def rights_commitment_broken(
+    request: Request,
+    commitment_id: str,
+    principal: OperatorOwner,
+    session: SessionDep,
+    uscc: Annotated[str, Form(max_length=18)] = "",
+    note: Annotated[str, Form(max_length=500)] = "",
+    csrf: CsrfForm = "",
+) -> Response:
+    def run() -> None:
+        rights_service.break_commitment(
+            session,
+            commitment_id=commitment_id,
+            principal=principal_of(principal),
+            note=note.strip(),
+        )
+
+    back = "/rights/commitments?" + urlencode({"uscc": uscc.strip().upper()})
+    return act(request, session, csrf=csrf, back=back, done="broken", run=run)
