@@ -502,12 +502,14 @@ def scoring_records(
     return pl.DataFrame(rows, schema=schema, orient="row"), reads_by_entity
 
 
-def case_record(session: Session, *, uscc: str, item: Item, record_key: str) -> RecordView | None:
+def case_record(
+    session: Session, *, uscc: str, item_code: str, record_key: str
+) -> RecordView | None:
     """The current version of the record an objection or a repair application of ``uscc`` is
     about, whatever its status, for the platform's own handling of the subject's case (G4).
     Its values go only to the subject and to the item's provider, who may see them anyway."""
     for record in records_service.current_records(
-        session, uscc=uscc, item_codes=[item.code], statuses=ALL_STATUSES
+        session, uscc=uscc, item_codes=[item_code], statuses=ALL_STATUSES
     ):
         if record.record_key == record_key:
             return record

@@ -68,6 +68,9 @@ class Delivery:
     source_name: str | None = None  # what to call it in the history (default: the path)
     encoding: str | None = None  # CSV: utf-8 or gb18030; detected when None
     expected_sha256: str | None = None  # from a manifest
+    #: a file identical to an earlier batch's is still ingested row by row (single records
+    #: written for a person, where going back to earlier content is a real change)
+    same_file_again: bool = False
 
 
 def file_sha256(path: Path) -> str:
@@ -144,22 +147,27 @@ def ingest_file(
     checksum = file_sha256(delivery.path)
     batch = _new_batch(delivery, checksum, origin_node, fmt)
     session.add(batch)
+    session.flush()  # what refers to the batch (problems, quality, records) may follow at once
 
     if delivery.expected_sha256 and delivery.expected_sha256 != checksum:
         problem = _file_problem(delivery, "checksum does not match the manifest")
         return _reject(session, batch, Problems.of(problem))
 
-    earlier = session.scalars(
-        select(IngestBatch)
-        .where(
-            IngestBatch.item_code == item.code,
-            IngestBatch.checksum == checksum,
-            IngestBatch.status == BatchStatus.committed.value,
-            IngestBatch.id != batch.id,
-        )
-        .order_by(IngestBatch.received_at)
-        .limit(1)
-    ).first()
+    earlier = (
+        None
+        if delivery.same_file_again
+        else session.scalars(
+            select(IngestBatch)
+            .where(
+                IngestBatch.item_code == item.code,
+                IngestBatch.checksum == checksum,
+                IngestBatch.status == BatchStatus.committed.value,
+                IngestBatch.id != batch.id,
+            )
+            .order_by(IngestBatch.received_at)
+            .limit(1)
+        ).first()
+    )
     if earlier is not None:
         batch.status = BatchStatus.duplicate.value
         batch.duplicate_of = earlier.id

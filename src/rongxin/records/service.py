@@ -199,14 +199,17 @@ def change_status(
     record_key: str,
     status: RecordStatus,
     expected_version: int | None = None,
-) -> RecordView:
+    from_statuses: Sequence[RecordStatus] | None = None,
+) -> RecordView | None:
     """A new version of a record with the same content and another status (an objection opens
     or ends, a repair is approved, the publicity period ends). The old version is kept; the new
     one takes the next change sequence, so batch push, ratings and reports follow it like any
     other change. Returns the new version (or the current one when it already has ``status``).
 
-    ``expected_version``: refuse (ValueError) when the current version is another one — the
-    record changed since the caller looked at it.
+    ``from_statuses``: change only a record that has one of these statuses now; otherwise
+    nothing changes and the answer is ``None`` (a repaired or expired record is never
+    republished by the end of an objection). ``expected_version``: refuse (ValueError) when the
+    current version is another one — the record changed since the caller looked at it.
     """
     lock_change_sequence(session)
     current = session.scalars(
@@ -228,6 +231,8 @@ def change_status(
         )
     if current.status == status.value:
         return RecordView.model_validate(current)
+    if from_statuses is not None and current.status not in {s.value for s in from_statuses}:
+        return None
     current.is_current = False
     session.flush()
     # INSERT … SELECT: the payload is copied exactly as stored (its text is what later

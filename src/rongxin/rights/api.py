@@ -33,8 +33,9 @@ from rongxin.rights.deps import (
     RightsStaff,
     RulesDep,
 )
-from rongxin.rights.errors import InvalidRightsRequest, RepairNotFound
+from rongxin.rights.errors import InvalidRightsRequest, InvalidTransition, RepairNotFound
 from rongxin.rights.schemas import (
+    OPEN_OBJECTION,
     AttachmentRead,
     CaseKind,
     CommitmentRead,
@@ -286,6 +287,10 @@ async def attach_to_objection(
 ) -> AttachmentRead:
     """Attach an evidence file to the enterprise's objection."""
     view = objections.get(session, objection_id=objection_id, principal=principal)
+    if view.status not in OPEN_OBJECTION:
+        raise InvalidTransition(
+            f"objection {view.id} is {view.status.value}; it takes no more files"
+        )
     return await _attach(
         session,
         settings=settings,
@@ -422,6 +427,10 @@ async def attach_to_repair(
 ) -> AttachmentRead:
     """Attach evidence of correction to the enterprise's application."""
     view = repair.get(session, application_id=application_id, principal=principal)
+    if view.status is not RepairStatus.submitted:
+        raise InvalidTransition(
+            f"application {view.id} is {view.status.value}; it takes no more files"
+        )
     return await _attach(
         session,
         settings=settings,
@@ -439,6 +448,7 @@ def review_repair(
     session: SessionDep,
     catalog: CatalogDep,
     settings: SettingsDep,
+    rules: RulesDep,
     principal: RepairReviewer,
 ) -> RepairRead:
     """Approve (the record stops being published and shared; the entity is re-rated) or
@@ -449,7 +459,8 @@ def review_repair(
         application_id=application_id,
         principal=principal,
         body=body,
-        rerate=repair.rerate_hook(catalog, settings, application_id),
+        rules=rules,
+        rerate=repair.rerate_hook(catalog, settings, f"repair:{application_id}"),
     )
 
 
@@ -504,7 +515,17 @@ def list_deadlines(
 
 @router.post("/sweep", response_model=SweepResult)
 def run_sweep(
-    session: SessionDep, catalog: CatalogDep, rules: RulesDep, principal: OperatorPrincipal
+    session: SessionDep,
+    catalog: CatalogDep,
+    settings: SettingsDep,
+    rules: RulesDep,
+    principal: OperatorPrincipal,
 ) -> SweepResult:
-    """End publication at the maximum period and escalate overdue cases now (the daily job)."""
-    return deadlines.sweep(session, catalog=catalog, rules=rules)
+    """End publication at the maximum period (re-rating those entities) and escalate overdue
+    cases now (the daily job)."""
+    return deadlines.sweep(
+        session,
+        catalog=catalog,
+        rules=rules,
+        rerate=repair.rerate_hook(catalog, settings, deadlines.SWEEP_REASON),
+    )

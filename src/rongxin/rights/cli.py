@@ -17,7 +17,7 @@ from rich.table import Table
 
 from rongxin.cli_support import cli_session, emit_json, settings_or_exit
 from rongxin.rights import calendar as calendar_mod
-from rongxin.rights import deadlines
+from rongxin.rights import deadlines, repair
 from rongxin.rights import rules as rules_mod
 from rongxin.rights.objections import china_today
 
@@ -53,15 +53,26 @@ def sweep(today: DayOpt = None, as_json: JsonOpt = False) -> None:
     catalog = catalog_service.load_catalog(settings.catalog_path)
     rules = rules_mod.load_rules(settings.rights_rules_path)
     with cli_session(settings) as session:
-        result = deadlines.sweep(session, catalog=catalog, rules=rules, today=_day(today))
+        result = deadlines.sweep(
+            session,
+            catalog=catalog,
+            rules=rules,
+            today=_day(today),
+            rerate=repair.rerate_hook(catalog, settings, deadlines.SWEEP_REASON),
+        )
     if as_json:
         emit_json(result.model_dump(mode="json"))
         return
     typer.echo(
         f"{result.today}: {result.expired_records} record(s) no longer published, "
         f"{result.escalated_objections} objection(s) and {result.escalated_repairs} repair "
-        "application(s) escalated"
+        f"application(s) escalated; {result.rerated_entities} entities re-rated"
     )
+    if result.full_rating_needed:
+        typer.echo(
+            "more entities changed than are re-rated at once: run `rongxin rating run` now",
+            err=True,
+        )
 
 
 @app.command("deadlines")

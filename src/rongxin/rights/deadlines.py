@@ -8,6 +8,7 @@ their maximum period and escalates every objection or repair application past it
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,6 +28,9 @@ from rongxin.rights.schemas import (
     SweepResult,
 )
 
+#: what a re-rating after the sweep records as its trigger
+SWEEP_REASON: Final = "rights-sweep"
+
 
 def sweep(
     session: Session,
@@ -35,14 +39,23 @@ def sweep(
     rules: RightsRules,
     today: date | None = None,
     at: datetime | None = None,
+    rerate: repair.Rerate | None = None,
 ) -> SweepResult:
+    """The daily job. Entities whose records stopped being published are re-rated at once
+    through ``rerate`` (up to ``repair.RERATE_LIMIT`` of them; a larger backlog — a node's
+    first sweep — is left to the next full rating run, and the result says so)."""
     when = at or utcnow()
     day = today or objections.china_today(when)
+    ended, expired = repair.expire_due(session, catalog=catalog, rules=rules, today=day, at=when)
+    rerated = 0
+    if rerate is not None and ended and len(ended) <= repair.RERATE_LIMIT:
+        rerate(session, ended)
+        rerated = len(ended)
     return SweepResult(
         today=day,
-        expired_records=repair.expire_due(
-            session, catalog=catalog, rules=rules, today=day, at=when
-        ),
+        expired_records=expired,
+        rerated_entities=rerated,
+        full_rating_needed=rerate is not None and len(ended) > rerated,
         escalated_objections=objections.escalate_overdue(session, today=day, at=when),
         escalated_repairs=repair.escalate_overdue(session, today=day, at=when),
     )
@@ -54,8 +67,10 @@ def dashboard(
     """Open objections and repair applications, overdue first, then by deadline."""
     day = today or objections.china_today()
     rows: list[DeadlineRow] = []
-    open_objections = select(Objection).where(
-        Objection.status.in_([s.value for s in OPEN_OBJECTION])
+    open_objections = (
+        select(Objection)
+        .where(Objection.status.in_([s.value for s in OPEN_OBJECTION]))
+        .order_by(Objection.filed_at, Objection.id)  # the longest waiting first
     )
     for o in session.scalars(open_objections.limit(limit)):
         due = objections.due_date(o)
@@ -73,13 +88,15 @@ def dashboard(
                 step,
                 due,
                 o.final_due_date,
-                o.escalated_at is not None,
+                objections.escalated(o),
                 calendar,
                 day,
             )
         )
-    open_repairs = select(RepairApplication).where(
-        RepairApplication.status == RepairStatus.submitted.value
+    open_repairs = (
+        select(RepairApplication)
+        .where(RepairApplication.status == RepairStatus.submitted.value)
+        .order_by(RepairApplication.review_due_date, RepairApplication.id)
     )
     for r in session.scalars(open_repairs.limit(limit)):
         rows.append(

@@ -61,6 +61,7 @@ def deliver_one(
                 provider_code=provider_code,
                 item_code=item.code,
                 source_name=source_name,
+                same_file_again=True,
             ),
             origin_node=origin_node,
         )

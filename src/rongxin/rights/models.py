@@ -60,6 +60,8 @@ class Objection(Base):
         Index("ix_objection_record", "uscc", "item_code", "record_key", "status"),
         Index("ix_objection_provider", "provider_code", "status"),
         Index("ix_objection_status", "status", "filed_at"),
+        # at most one open objection per record, on every engine: set while open, NULL after
+        Index("uq_objection_open_key", "open_key", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, doc="uuid4 hex")
@@ -75,6 +77,12 @@ class Objection(Base):
     commitment_id: Mapped[str] = mapped_column(String(32))
     rule_code: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="submitted")
+    open_key: Mapped[str | None] = mapped_column(
+        String(600), nullable=True, doc="uscc, item and record key while open; NULL once closed"
+    )
+    prior_status: Mapped[str | None] = mapped_column(
+        String(16), nullable=True, doc="the record's status before the 异议中 flag (restored)"
+    )
     outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     filed_by: Mapped[str] = mapped_column(String(64))
@@ -85,6 +93,9 @@ class Objection(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    escalated_step: Mapped[str | None] = mapped_column(
+        String(16), nullable=True, doc="the step escalated last (accept | provider_answer)"
+    )
     platform_note: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     check_result: Mapped[str | None] = mapped_column(
         String(2000), nullable=True, doc="the providing department's check (核查结果)"
@@ -100,6 +111,7 @@ class RepairApplication(Base):
         Index("ix_repair_application_subject", "uscc", "filed_at"),
         Index("ix_repair_application_record", "uscc", "item_code", "record_key", "status"),
         Index("ix_repair_application_status", "status", "filed_at"),
+        Index("uq_repair_application_open_key", "open_key", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, doc="uuid4 hex")
@@ -116,6 +128,9 @@ class RepairApplication(Base):
     correction: Mapped[str] = mapped_column(Text, doc="how the conduct was corrected")
     commitment_id: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="submitted")
+    open_key: Mapped[str | None] = mapped_column(
+        String(600), nullable=True, doc="uscc, item and record key while under review"
+    )
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     filed_by: Mapped[str] = mapped_column(String(64))
     review_due_date: Mapped[date] = mapped_column(Date)

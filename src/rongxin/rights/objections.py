@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rongxin.access import policy
@@ -40,10 +41,11 @@ from rongxin.rights.errors import (
     ObjectionNotFound,
     RecordNotFound,
 )
-from rongxin.rights.models import Objection
+from rongxin.rights.models import Objection, RepairApplication
 from rongxin.rights.rules import RightsRules
 from rongxin.rights.schemas import (
     OPEN_OBJECTION,
+    SELF_REPORTED_PROVIDER,
     CaseKind,
     CommitmentContext,
     ObjectionAnswer,
@@ -63,6 +65,15 @@ def china_today(at: datetime | None = None) -> date:
     return ((at or utcnow()) + timedelta(hours=8)).date()
 
 
+def current_step(row: Objection) -> str | None:
+    """The step an open objection waits for: ``accept`` (the platform) or ``provider_answer``."""
+    if row.status == ObjectionStatus.submitted.value:
+        return "accept"
+    if row.status == ObjectionStatus.with_provider.value:
+        return "provider_answer"
+    return None
+
+
 def due_date(row: Objection) -> date | None:
     """The deadline of the current step (accept; the provider's answer), if open."""
     if row.status == ObjectionStatus.submitted.value:
@@ -72,10 +83,35 @@ def due_date(row: Objection) -> date | None:
     return None
 
 
+def escalated(row: Objection) -> bool:
+    """Whether the current step has been escalated (each step is escalated once)."""
+    step = current_step(row)
+    return step is not None and row.escalated_step == step
+
+
+def open_key(uscc: str, item_code: str, record_key: str) -> str:
+    """Set on a case while it is open; a unique index keeps one open case per record."""
+    return f"{uscc}|{item_code}|{record_key}"
+
+
+def insert_case(session: Session, row: Objection | RepairApplication) -> None:
+    """Add an open case; a second open case on the same record (even filed at the same moment
+    on another connection) is refused by the unique ``open_key``."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        raise InvalidTransition(
+            "a case about this record is already open; follow that one"
+        ) from None
+
+
 def read(row: Objection, today: date) -> ObjectionRead:
     view = ObjectionRead.model_validate(row)
     view.due_date = due_date(row)
     view.overdue = view.due_date is not None and today > view.due_date
+    view.step_escalated = escalated(row)
     return view
 
 
@@ -92,11 +128,13 @@ def subject_item(catalog: Catalog, item_code: str) -> Item:
     return item
 
 
-def current_record(session: Session, *, uscc: str, item: Item, record_key: str) -> RecordView:
-    record = policy.case_record(session, uscc=uscc, item=item, record_key=record_key)
+def current_record(session: Session, *, uscc: str, item: Item | str, record_key: str) -> RecordView:
+    """The current version of the record a case is about (any status), or 404."""
+    code = item if isinstance(item, str) else item.code
+    record = policy.case_record(session, uscc=uscc, item_code=code, record_key=record_key)
     if record is None:
         raise RecordNotFound(
-            f"the enterprise has no record {record_key!r} of item {item.code}", field="record_key"
+            f"the enterprise has no record {record_key!r} of item {code}", field="record_key"
         )
     return record
 
@@ -127,6 +165,12 @@ def file_objection(
     today = china_today(when)
     uscc = principal.code
     item = subject_item(catalog, body.item_code)
+    if item.provider == SELF_REPORTED_PROVIDER:
+        raise InvalidRightsRequest(
+            f"item {item.code} is the enterprise's own self-reported information: change it "
+            "by reporting it again, not by an objection",
+            field="item_code",
+        )
     record = current_record(session, uscc=uscc, item=item, record_key=body.record_key)
     if record.status not in OBJECTABLE:
         raise InvalidTransition(
@@ -164,13 +208,13 @@ def file_objection(
         commitment_id=commitment.id,
         rule_code=rule.code,
         status=ObjectionStatus.submitted.value,
+        open_key=open_key(uscc, item.code, body.record_key),
         filed_at=when,
         filed_by=principal.user_id or principal.code,
         accept_due_date=calendar.add_working_days(today, rule.accept_working_days),
         final_due_date=today + timedelta(days=rule.total_days),
     )
-    session.add(row)
-    session.flush()
+    insert_case(session, row)
     rights_service.step(session, KIND, row, "filed", None, principal, note="", at=when)
     return read(row, today)
 
@@ -207,16 +251,24 @@ def accept(
     today = china_today(when)
     row = _get(session, objection_id)
     _expect(row, ObjectionStatus.submitted)
-    try:
-        records_service.change_status(
+    record = current_record(session, uscc=row.uscc, item=row.item_code, record_key=row.record_key)
+    flagged = None
+    if record.status in OBJECTABLE:
+        flagged = records_service.change_status(
             session,
             uscc=row.uscc,
             item_code=row.item_code,
             record_key=row.record_key,
             status=RecordStatus.disputed,
+            from_statuses=OBJECTABLE,
         )
-    except LookupError as exc:
-        raise InvalidTransition(f"the record is no longer current: {exc}") from exc
+    if flagged is None:
+        raise InvalidTransition(
+            f"the record is {record.status.value} now (no longer published): reject the "
+            "objection, saying so",
+            record_status=record.status.value,
+        )
+    row.prior_status = record.status.value
     rule = next(r for r in rules.objection_rules if r.code == row.rule_code)
     row.status = ObjectionStatus.with_provider.value
     row.accepted_at = when
@@ -249,6 +301,7 @@ def reject(
     row = _get(session, objection_id)
     _expect(row, ObjectionStatus.submitted)
     row.status, row.closed_at, row.platform_note = ObjectionStatus.rejected.value, when, note
+    row.open_key = None
     session.flush()
     rights_service.step(
         session,
@@ -274,15 +327,23 @@ def withdraw(
     _expect(row, *OPEN_OBJECTION)
     before = row.status
     if before == ObjectionStatus.with_provider.value:
-        _unflag(session, row, RecordStatus.published)
+        _unflag(session, row, _prior(row))
     row.status, row.closed_at = ObjectionStatus.withdrawn.value, when
+    row.open_key = None
     session.flush()
     rights_service.step(session, KIND, row, "withdrawn", before, principal, note="", at=when)
     return read(row, china_today(when))
 
 
+def _prior(row: Objection) -> RecordStatus:
+    """The status the record had before the flag (published, or annotated by an earlier
+    undecidable objection)."""
+    return RecordStatus(row.prior_status or RecordStatus.published.value)
+
+
 def _unflag(session: Session, row: Objection, status: RecordStatus) -> int | None:
-    """End the 异议中 flag (if the record still carries it); returns the new version."""
+    """End the 异议中 flag — only while the record still carries it: a record repaired or past
+    its publicity period meanwhile stays so. Returns the new version, if any."""
     try:
         view = records_service.change_status(
             session,
@@ -290,10 +351,11 @@ def _unflag(session: Session, row: Objection, status: RecordStatus) -> int | Non
             item_code=row.item_code,
             record_key=row.record_key,
             status=status,
+            from_statuses=(RecordStatus.disputed,),
         )
     except LookupError:
         return None
-    return view.version
+    return view.version if view is not None else None
 
 
 def answer(
@@ -322,12 +384,11 @@ def answer(
         )
     else:
         status = (
-            RecordStatus.annotated
-            if body.outcome is ObjectionOutcome.undecidable
-            else RecordStatus.published
+            RecordStatus.annotated if body.outcome is ObjectionOutcome.undecidable else _prior(row)
         )
         _unflag(session, row, status)
     row.status, row.outcome = ObjectionStatus.closed.value, body.outcome.value
+    row.open_key = None
     row.check_result, row.answered_at, row.closed_at = body.check_result, when, when
     session.flush()
     rights_service.step(
@@ -404,8 +465,12 @@ def list_objections(
     provider_code: str | None = None,
     statuses: Sequence[ObjectionStatus] | None = None,
     limit: int = 100,
+    oldest_first: bool = False,
 ) -> list[ObjectionRead]:
-    stmt = select(Objection).order_by(Objection.filed_at.desc()).limit(limit)
+    """Objections, newest first (``oldest_first``: the longest waiting first, as a work list
+    needs — a limit then cuts the newest, never the most overdue)."""
+    order = Objection.filed_at.asc() if oldest_first else Objection.filed_at.desc()
+    stmt = select(Objection).order_by(order, Objection.id).limit(limit)
     if uscc is not None:
         stmt = stmt.where(Objection.uscc == uscc)
     if provider_code is not None:
@@ -436,17 +501,16 @@ def undecided_notes(session: Session, *, uscc: str) -> dict[tuple[str, str], Obj
 
 
 def escalate_overdue(session: Session, *, today: date, at: datetime | None = None) -> int:
-    """Escalate (once) every open objection whose current step is past its deadline."""
+    """Escalate every open objection whose current step is past its deadline — once per step
+    (a late acceptance and, later, a late answer are two escalations)."""
     when = at or utcnow()
-    stmt = select(Objection).where(
-        Objection.status.in_([s.value for s in OPEN_OBJECTION]), Objection.escalated_at.is_(None)
-    )
+    stmt = select(Objection).where(Objection.status.in_([s.value for s in OPEN_OBJECTION]))
     count = 0
     for row in session.scalars(stmt):
         due = due_date(row)
-        if due is None or today <= due:
+        if due is None or today <= due or escalated(row):
             continue
-        row.escalated_at = when
+        row.escalated_at, row.escalated_step = when, current_step(row)
         note = f"overdue since {due.isoformat()}"
         rights_service.step(session, KIND, row, "escalated", row.status, None, note=note, at=when)
         count += 1

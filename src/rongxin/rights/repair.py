@@ -12,8 +12,9 @@ to withdraw it, and the entity is re-rated at once. The enterprise still sees it
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from typing import Final
 
 import polars as pl
 from sqlalchemy import select
@@ -36,7 +37,13 @@ from rongxin.rights.errors import (
     RepairNotFound,
 )
 from rongxin.rights.models import RepairApplication
-from rongxin.rights.objections import china_today, current_record, subject_item
+from rongxin.rights.objections import (
+    china_today,
+    current_record,
+    insert_case,
+    open_key,
+    subject_item,
+)
 from rongxin.rights.rules import RightsRules
 from rongxin.rights.schemas import (
     CaseKind,
@@ -49,22 +56,26 @@ from rongxin.rights.schemas import (
 )
 
 KIND = CaseKind.repair
-#: called with the session and the USCC after a repair is approved (re-rating)
-Rerate = Callable[[Session, str], None]
+#: called with the session and the entities whose records stopped being published (re-rating)
+Rerate = Callable[[Session, Sequence[str]], None]
+#: most entities re-rated at once after the sweep; a larger backlog waits for the next full run
+RERATE_LIMIT: Final = 10_000
 REPAIRABLE = (RecordStatus.published, RecordStatus.annotated)
 
 
-def rerate_hook(catalog: Catalog, settings: Settings, application_id: str) -> Rerate:
-    """Re-rating after an approved repair (the platform's rating, when it has a full run)."""
+def rerate_hook(catalog: Catalog, settings: Settings, reason: str) -> Rerate:
+    """Re-rating of entities whose records stopped being published (an approved repair, the
+    end of publication), when the platform rates at all (it has a full run); ``reason`` is
+    recorded as what triggered the run."""
 
-    def rerate(session: Session, uscc: str) -> None:
+    def rerate(session: Session, usccs: Sequence[str]) -> None:
         rating_batch.rerate(
             session,
             catalog=catalog,
             settings=settings,
-            usccs=[uscc],
+            usccs=list(usccs),
             as_of=china_today(),
-            triggered_by=f"repair:{application_id}"[:64],
+            triggered_by=reason[:64],
         )
 
     return rerate
@@ -138,16 +149,6 @@ def apply(
             "apply then",
             repairable_from=terms.repairable_from.isoformat(),
         )
-    open_one = session.scalars(
-        select(RepairApplication).where(
-            RepairApplication.uscc == uscc,
-            RepairApplication.item_code == item.code,
-            RepairApplication.record_key == body.record_key,
-            RepairApplication.status == RepairStatus.submitted.value,
-        )
-    ).first()
-    if open_one is not None:
-        raise InvalidTransition(f"application {open_one.id} for this record is under review")
     commitment = rights_service.sign_commitment(
         session,
         texts=texts,
@@ -172,12 +173,12 @@ def apply(
         correction=body.correction,
         commitment_id=commitment.id,
         status=RepairStatus.submitted.value,
+        open_key=open_key(uscc, item.code, body.record_key),
         filed_at=when,
         filed_by=principal.user_id or principal.code,
         review_due_date=calendar.add_working_days(today, rules.repair.review_working_days),
     )
-    session.add(row)
-    session.flush()
+    insert_case(session, row)
     rights_service.step(session, KIND, row, "filed", None, principal, note="", at=when)
     return read(row, today)
 
@@ -195,10 +196,12 @@ def review(
     application_id: str,
     principal: Principal,
     body: RepairReview,
+    rules: RightsRules,
     rerate: Rerate | None = None,
     at: datetime | None = None,
 ) -> RepairRead:
-    """The operator or the providing department approves or rejects the application."""
+    """The operator or the providing department approves or rejects the application. Approval
+    checks the record again as it is now (still published, still past its minimum period)."""
     when = at or utcnow()
     row = _get(session, application_id)
     if principal.kind is PrincipalKind.provider and row.provider_code != principal.code:
@@ -206,20 +209,12 @@ def review(
     if row.status != RepairStatus.submitted.value:
         raise InvalidTransition(f"application {row.id} is {row.status}; it was decided already")
     if body.approve:
-        try:
-            view = records_service.change_status(
-                session,
-                uscc=row.uscc,
-                item_code=row.item_code,
-                record_key=row.record_key,
-                status=RecordStatus.repaired,
-            )
-        except LookupError as exc:
-            raise InvalidTransition(f"the record is no longer current: {exc}") from exc
-        row.repaired_version = view.version
+        today = china_today(when)
+        row.repaired_version = _repair_record(session, row=row, rules=rules, today=today)
         row.status = RepairStatus.approved.value
     else:
         row.status = RepairStatus.rejected.value
+    row.open_key = None
     row.reviewed_at, row.review_note = when, body.note
     row.reviewer_kind, row.reviewer_code = rights_service.actor_of(principal)
     session.flush()
@@ -228,8 +223,40 @@ def review(
         session, KIND, row, action, RepairStatus.submitted.value, principal, note=body.note, at=when
     )
     if body.approve and rerate is not None:
-        rerate(session, row.uscc)
+        rerate(session, [row.uscc])
     return read(row, china_today(when))
+
+
+def _repair_record(
+    session: Session, *, row: RepairApplication, rules: RightsRules, today: date
+) -> int:
+    """End publication of the application's record; refuses (409) when the record changed so
+    that it may not be repaired now."""
+    record = current_record(session, uscc=row.uscc, item=row.item_code, record_key=row.record_key)
+    terms = publicity(rules, record, today)
+    if record.status not in REPAIRABLE or terms is None or terms.ended:
+        raise InvalidTransition(
+            f"the record is {record.status.value} now; reject the application, saying so",
+            record_status=record.status.value,
+        )
+    if not terms.repairable_now:
+        raise NotYetRepairable(
+            f"the record as it is now (tier {terms.tier}) is repairable from "
+            f"{terms.repairable_from.isoformat()}",
+            repairable_from=terms.repairable_from.isoformat(),
+        )
+    view = records_service.change_status(
+        session,
+        uscc=row.uscc,
+        item_code=row.item_code,
+        record_key=row.record_key,
+        status=RecordStatus.repaired,
+        expected_version=record.version,
+        from_statuses=REPAIRABLE,
+    )
+    if view is None:  # pragma: no cover - checked just above, in the same transaction
+        raise InvalidTransition("the record cannot be repaired now")
+    return view.version
 
 
 def withdraw(
@@ -241,7 +268,7 @@ def withdraw(
         raise RepairNotFound(f"no repair application {application_id}")
     if row.status != RepairStatus.submitted.value:
         raise InvalidTransition(f"application {row.id} is {row.status}; it was decided already")
-    row.status = RepairStatus.withdrawn.value
+    row.status, row.open_key = RepairStatus.withdrawn.value, None
     session.flush()
     rights_service.step(
         session, KIND, row, "withdrawn", RepairStatus.submitted.value, principal, note="", at=when
@@ -345,10 +372,12 @@ def expire_due(
     rules: RightsRules,
     today: date,
     at: datetime | None = None,
-) -> int:
+) -> tuple[list[str], int]:
     """Stop publishing every record whose maximum publicity period has ended (status
-    ``expired``, a new version, so subscribers withdraw it); the enterprise is told."""
+    ``expired``, a new version, so subscribers withdraw it); the enterprise is told. Returns the
+    entities whose records ended (each once) and how many records ended."""
     when = at or utcnow()
+    ended: set[str] = set()
     count = 0
     for item_code in sorted(rules.repairable_items()):
         item = subject_item(catalog, item_code)
@@ -381,5 +410,6 @@ def expire_due(
             notes=changed["record_key"].str.replace_all("\x1f", " / ", literal=True),
             at=when,
         )
+        ended.update(changed["uscc"].to_list())
         count += changed.height
-    return count
+    return sorted(ended), count

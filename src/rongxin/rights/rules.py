@@ -36,7 +36,6 @@ class ObjectionRule(_Strict):
     title_en: str
     effective_date: date
     accept_working_days: int = Field(ge=1, le=30)
-    route_working_days: int = Field(ge=1, le=30)
     provider_working_days: int = Field(ge=1, le=60)
     total_days: int = Field(ge=1, le=90)
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from rongxin.kit.versioned_text import VersionedText
+
+#: the catalog's provider code of self-reported items (the enterprise itself)
+SELF_REPORTED_PROVIDER: Final = "enterprise"
 
 
 class CommitmentText(VersionedText):
@@ -118,6 +121,8 @@ class ObjectionRead(BaseModel):
     corrected_version: int | None
     due_date: date | None = Field(None, description="the deadline of the current step")
     overdue: bool = False
+    escalated_step: str | None = None
+    step_escalated: bool = Field(False, description="the current step has been escalated")
 
 
 class RepairStatus(StrEnum):
@@ -266,6 +271,10 @@ class SweepResult(BaseModel):
 
     today: date
     expired_records: int
+    rerated_entities: int = Field(0, description="entities re-rated at once after the end")
+    full_rating_needed: bool = Field(
+        False, description="more entities changed than are re-rated at once: run a full rating"
+    )
     escalated_objections: int
     escalated_repairs: int
 

@@ -20,10 +20,14 @@ from rongxin.rights import delivery
 from rongxin.rights import service as rights_service
 from rongxin.rights.errors import InvalidRightsRequest
 from rongxin.rights.objections import china_today
-from rongxin.rights.schemas import CommitmentContext, SelfReportCreate, SelfReportResult
+from rongxin.rights.schemas import (
+    SELF_REPORTED_PROVIDER,
+    CommitmentContext,
+    SelfReportCreate,
+    SelfReportResult,
+)
 
-#: the catalog's provider code of self-reported items
-ENTERPRISE_PROVIDER: Final = "enterprise"
+ENTERPRISE_PROVIDER: Final = SELF_REPORTED_PROVIDER
 #: fields the platform fills in
 COMMITMENT_FIELD: Final = "commitment_version"
 STATEMENT_ID_FIELD: Final = "statement_id"

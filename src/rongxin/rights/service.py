@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Final, Protocol
@@ -154,6 +154,16 @@ def break_commitment(
     row.status, row.broken_at = "broken", utcnow()
     row.broken_by, row.broken_note = actor_of(principal)[1], note
     session.flush()
+    record_event(
+        session,
+        kind=CaseKind.commitment,
+        case_id=row.id,
+        action="broken",
+        status_from="in_force",
+        status_to="broken",
+        actor=actor_of(principal),
+        note=note,
+    )
     notify(
         session,
         uscc=row.uscc,
@@ -286,7 +296,9 @@ def notify_many(
         "case_kind": kind.value,
         "case_id": case_id,
         "action": action,
-        "created_at": when if is_postgresql(session) else when.strftime("%Y-%m-%d %H:%M:%S.%f"),
+        "created_at": when
+        if is_postgresql(session)
+        else when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"),
     }
     session.flush()
     bulk_insert(session, SubjectNotice.__tablename__, frame, constants=constants)

@@ -22,7 +22,7 @@ from starlette.datastructures import FormData
 
 from rongxin.access.schemas import PrincipalKind
 from rongxin.catalog.schemas import Catalog, FieldDef, Item
-from rongxin.deps import CatalogDep, SessionDep
+from rongxin.deps import CatalogDep, SessionDep, SettingsDep
 from rongxin.errors import RongxinError
 from rongxin.records.schemas import RecordView
 from rongxin.rights import deadlines, objections, repair
@@ -117,7 +117,10 @@ def rights_inbox(
     done: Done = "",
 ) -> Response:
     routed = objections.list_objections(
-        session, provider_code=principal.code, statuses=[ObjectionStatus.with_provider]
+        session,
+        provider_code=principal.code,
+        statuses=[ObjectionStatus.with_provider],
+        oldest_first=True,
     )
     routed.sort(key=lambda o: (not o.overdue, o.due_date or o.final_due_date))
     applications = repair.list_applications(
@@ -174,13 +177,19 @@ def rights_sweep(
     principal: OperatorOwner,
     session: SessionDep,
     catalog: CatalogDep,
+    settings: SettingsDep,
     rules: RulesDep,
     csrf: CsrfForm = "",
 ) -> Response:
     counts: dict[str, int] = {}
 
     def run() -> None:
-        result = deadlines.sweep(session, catalog=catalog, rules=rules)
+        result = deadlines.sweep(
+            session,
+            catalog=catalog,
+            rules=rules,
+            rerate=repair.rerate_hook(catalog, settings, deadlines.SWEEP_REASON),
+        )
         counts.update(
             expired=result.expired_records,
             escalated_objections=result.escalated_objections,

@@ -233,6 +233,7 @@ def rights_repair_review(
     session: SessionDep,
     catalog: CatalogDep,
     settings: SettingsDep,
+    rules: RulesDep,
     csrf: CsrfForm = "",
     decision: Annotated[str, Form(max_length=8)] = "",
     note: Note = "",
@@ -254,7 +255,8 @@ def rights_repair_review(
             application_id=application_id,
             principal=principal_of(principal),
             body=body,
-            rerate=repair.rerate_hook(catalog, settings, application_id),
+            rules=rules,
+            rerate=repair.rerate_hook(catalog, settings, f"repair:{application_id}"),
         )
 
     return act(

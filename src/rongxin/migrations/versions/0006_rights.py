@@ -3,7 +3,7 @@ notices; rating_run.scope (full runs and re-ratings)
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-11-27 14:41:30.643080
+Create Date: 2026-11-27 15:31:47.926688
 """
 
 from collections.abc import Sequence
@@ -49,6 +49,8 @@ def upgrade() -> None:
         sa.Column("commitment_id", sa.String(length=32), nullable=False),
         sa.Column("rule_code", sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("open_key", sa.String(length=600), nullable=True),
+        sa.Column("prior_status", sa.String(length=16), nullable=True),
         sa.Column("outcome", sa.String(length=16), nullable=True),
         sa.Column("filed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("filed_by", sa.String(length=64), nullable=False),
@@ -59,6 +61,7 @@ def upgrade() -> None:
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("escalated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("escalated_step", sa.String(length=16), nullable=True),
         sa.Column("platform_note", sa.String(length=1000), nullable=True),
         sa.Column("check_result", sa.String(length=2000), nullable=True),
         sa.Column("corrected_version", sa.Integer(), nullable=True),
@@ -71,6 +74,7 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_objection_status", ["status", "filed_at"], unique=False)
         batch_op.create_index("ix_objection_subject", ["uscc", "filed_at"], unique=False)
+        batch_op.create_index("uq_objection_open_key", ["open_key"], unique=True)
 
     op.create_table(
         "repair_application",
@@ -88,6 +92,7 @@ def upgrade() -> None:
         sa.Column("correction", sa.Text(), nullable=False),
         sa.Column("commitment_id", sa.String(length=32), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("open_key", sa.String(length=600), nullable=True),
         sa.Column("filed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("filed_by", sa.String(length=64), nullable=False),
         sa.Column("review_due_date", sa.Date(), nullable=False),
@@ -107,6 +112,7 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_repair_application_status", ["status", "filed_at"], unique=False)
         batch_op.create_index("ix_repair_application_subject", ["uscc", "filed_at"], unique=False)
+        batch_op.create_index("uq_repair_application_open_key", ["open_key"], unique=True)
 
     op.create_table(
         "rights_attachment",
@@ -192,12 +198,14 @@ def downgrade() -> None:
 
     op.drop_table("rights_attachment")
     with op.batch_alter_table("repair_application", schema=None) as batch_op:
+        batch_op.drop_index("uq_repair_application_open_key")
         batch_op.drop_index("ix_repair_application_subject")
         batch_op.drop_index("ix_repair_application_status")
         batch_op.drop_index("ix_repair_application_record")
 
     op.drop_table("repair_application")
     with op.batch_alter_table("objection", schema=None) as batch_op:
+        batch_op.drop_index("uq_objection_open_key")
         batch_op.drop_index("ix_objection_subject")
         batch_op.drop_index("ix_objection_status")
         batch_op.drop_index("ix_objection_record")
