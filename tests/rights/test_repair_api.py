@@ -187,7 +187,9 @@ def test_publication_ends_on_its_own_at_the_maximum(
     report = client.get(f"/api/v1/reports/{FIRM}", params={"purpose": "pre_loan"}, headers=bank)
     assert len(_penalties(report.json())) == 1
     set_clock(monkeypatch, _at(date(2027, 5, 31)))  # D + 1 year
-    assert client.post(f"{API}/sweep", headers=operator).json()["expired_records"] == 1
+    ended = client.post(f"{API}/sweep", headers=operator).json()
+    assert ended["expired_records"] == 1
+    assert ended["rerated_entities"] == 0  # this node has never rated: nothing to re-rate
     assert client.post(f"{API}/sweep", headers=operator).json()["expired_records"] == 0
     report = client.get(f"/api/v1/reports/{FIRM}", params={"purpose": "pre_loan"}, headers=bank)
     assert _penalties(report.json()) == []

@@ -48,14 +48,14 @@ def sweep(
     day = today or objections.china_today(when)
     ended, expired = repair.expire_due(session, catalog=catalog, rules=rules, today=day, at=when)
     rerated = 0
-    if rerate is not None and ended and len(ended) <= repair.RERATE_LIMIT:
-        rerate(session, ended)
+    too_many = len(ended) > repair.RERATE_LIMIT
+    if rerate is not None and ended and not too_many and rerate(session, ended):
         rerated = len(ended)
     return SweepResult(
         today=day,
         expired_records=expired,
         rerated_entities=rerated,
-        full_rating_needed=rerate is not None and len(ended) > rerated,
+        full_rating_needed=rerate is not None and too_many,
         escalated_objections=objections.escalate_overdue(session, today=day, at=when),
         escalated_repairs=repair.escalate_overdue(session, today=day, at=when),
     )

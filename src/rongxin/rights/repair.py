@@ -56,8 +56,9 @@ from rongxin.rights.schemas import (
 )
 
 KIND = CaseKind.repair
-#: called with the session and the entities whose records stopped being published (re-rating)
-Rerate = Callable[[Session, Sequence[str]], None]
+#: called with the session and the entities whose records stopped being published; answers
+#: whether they were re-rated (not when the node has no full rating run yet)
+Rerate = Callable[[Session, Sequence[str]], bool]
 #: most entities re-rated at once after the sweep; a larger backlog waits for the next full run
 RERATE_LIMIT: Final = 10_000
 REPAIRABLE = (RecordStatus.published, RecordStatus.annotated)
@@ -68,8 +69,8 @@ def rerate_hook(catalog: Catalog, settings: Settings, reason: str) -> Rerate:
     end of publication), when the platform rates at all (it has a full run); ``reason`` is
     recorded as what triggered the run."""
 
-    def rerate(session: Session, usccs: Sequence[str]) -> None:
-        rating_batch.rerate(
+    def rerate(session: Session, usccs: Sequence[str]) -> bool:
+        run = rating_batch.rerate(
             session,
             catalog=catalog,
             settings=settings,
@@ -77,6 +78,7 @@ def rerate_hook(catalog: Catalog, settings: Settings, reason: str) -> Rerate:
             as_of=china_today(),
             triggered_by=reason[:64],
         )
+        return run is not None
 
     return rerate
 
