@@ -45,7 +45,9 @@ demo: install
 	RONGXIN_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/rongxin rights sweep
 	RONGXIN_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/rongxin rating run --as-of 2026-09-30 --if-none
 	@echo "Sign in at http://127.0.0.1:8000/signin with a token from var/demo-operator-key.json (operator)"
-	@echo "or var/demo-access.json (the demo bank; enterprises, the first of which authorized the bank)"
+	@echo "or var/demo-access.json (the demo bank; enterprises, the first of which authorized the bank;"
+	@echo "under \"rights\": an enterprise with an objection and its provider's key, and an enterprise"
+	@echo "with a credit-repair application)"
 	RONGXIN_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/rongxin serve
 
 ## test: lint, then the whole suite on SQLite and on PostgreSQL ($(PG_URL))

@@ -1,5 +1,7 @@
 """Demo parties for trying the access features: an onboarded bank, enterprises that sign in,
-and authorizations between them (``rongxin synth access``, used by ``make demo``).
+and authorizations between them, plus two rights cases (``rongxin.synth.rights``: an objection
+with the provider, a repair application under review) (``rongxin synth-access``, used by
+``make demo``).
 
 Everything goes through the real services — onboarding with a scored assessment and a second
 approver, authorization requests checked against the purpose templates, approvals that echo
@@ -31,6 +33,7 @@ from rongxin.institutions import assessments
 from rongxin.institutions import service as institutions_service
 from rongxin.institutions.controls import load_controls
 from rongxin.institutions.schemas import Approval, InstitutionApply, InstitutionKind, ScoreInput
+from rongxin.synth import rights
 
 DEMO_BANK: Final = "demo-bank"
 AUTHORIZED_ITEMS: Final = ("social_insurance", "electricity", "tax_payment")
@@ -141,9 +144,13 @@ def seed_access(
         key=evidence_key(settings.secret_key),
         now=now,
     )
+    cases = rights.seed_rights(
+        session, catalog=catalog, settings=settings, exclude={f["uscc"] for f in firms}
+    )
     return {
         "institution": {"code": DEMO_BANK, "token": bank_token},
         "enterprises": firms,
+        "rights": cases,
         "authorization": {
             "id": granted.id,
             "uscc": first,

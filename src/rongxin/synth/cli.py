@@ -66,8 +66,9 @@ def synth_access_command(
         Path("var/demo-access.json"), "--out", help="Where to write the demo credentials."
     ),
 ) -> None:
-    """Demo parties on a loaded node: an onboarded bank, enterprises with API keys, and an
-    active pre-loan authorization from the first enterprise to the bank (tokens → ``--out``)."""
+    """Demo parties on a loaded node: an onboarded bank, enterprises with API keys, an active
+    pre-loan authorization from the first enterprise to the bank, and two rights cases (an
+    objection with the provider, a repair application under review; tokens → ``--out``)."""
     settings = settings_or_exit()
     catalog = catalog_service.load_catalog(settings.catalog_path)
     with cli_session(settings) as session:
@@ -84,3 +85,10 @@ def synth_access_command(
         f"({first['purpose']}) — tokens in {out}",
         err=True,
     )
+    cases = seeded["rights"]
+    if cases:
+        typer.echo(
+            f"rights demo: {cases['objection']['uscc']} has an objection with the provider, "
+            f"{cases['repair']['uscc']} a credit-repair application under review",
+            err=True,
+        )
