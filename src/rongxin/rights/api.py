@@ -206,7 +206,12 @@ async def _attach(
     owner_kind: str,
     owner_id: str,
     file: UploadFile,
+    closed_as: str | None = None,
 ) -> AttachmentRead:
+    """Store one uploaded evidence file; ``closed_as``: the status of a case that is decided
+    (it takes no more files)."""
+    if closed_as is not None:
+        raise InvalidTransition(f"{owner_kind} {owner_id} is {closed_as}; it takes no more files")
     content = await file.read(settings.rights_attachment_max_bytes + 1)
     return rights_service.add_attachment(
         session,
@@ -266,13 +271,8 @@ def list_objections(
 def get_objection(objection_id: str, session: SessionDep, principal: CaseViewer) -> ObjectionDetail:
     """One objection with its full history and evidence files."""
     view = objections.get(session, objection_id=objection_id, principal=principal)
-    return ObjectionDetail(
-        objection=view,
-        events=rights_service.events(session, kind=CaseKind.objection, case_id=view.id),
-        attachments=rights_service.attachments(
-            session, owner_kind=CaseKind.objection.value, owner_ids=[view.id]
-        ),
-    )
+    found = rights_service.trail(session, kind=CaseKind.objection, case_id=view.id)
+    return ObjectionDetail(objection=view, events=found.events, attachments=found.attachments)
 
 
 @router.post(
@@ -287,10 +287,6 @@ async def attach_to_objection(
 ) -> AttachmentRead:
     """Attach an evidence file to the enterprise's objection."""
     view = objections.get(session, objection_id=objection_id, principal=principal)
-    if view.status not in OPEN_OBJECTION:
-        raise InvalidTransition(
-            f"objection {view.id} is {view.status.value}; it takes no more files"
-        )
     return await _attach(
         session,
         settings=settings,
@@ -298,6 +294,7 @@ async def attach_to_objection(
         owner_kind=CaseKind.objection.value,
         owner_id=view.id,
         file=file,
+        closed_as=None if view.status in OPEN_OBJECTION else view.status.value,
     )
 
 
@@ -406,13 +403,8 @@ def list_repairs(
 def get_repair(application_id: str, session: SessionDep, principal: CaseViewer) -> RepairDetail:
     """One application with its history and evidence files."""
     view = repair.get(session, application_id=application_id, principal=principal)
-    return RepairDetail(
-        application=view,
-        events=rights_service.events(session, kind=CaseKind.repair, case_id=view.id),
-        attachments=rights_service.attachments(
-            session, owner_kind=CaseKind.repair.value, owner_ids=[view.id]
-        ),
-    )
+    found = rights_service.trail(session, kind=CaseKind.repair, case_id=view.id)
+    return RepairDetail(application=view, events=found.events, attachments=found.attachments)
 
 
 @router.post(
@@ -427,10 +419,6 @@ async def attach_to_repair(
 ) -> AttachmentRead:
     """Attach evidence of correction to the enterprise's application."""
     view = repair.get(session, application_id=application_id, principal=principal)
-    if view.status is not RepairStatus.submitted:
-        raise InvalidTransition(
-            f"application {view.id} is {view.status.value}; it takes no more files"
-        )
     return await _attach(
         session,
         settings=settings,
@@ -438,6 +426,7 @@ async def attach_to_repair(
         owner_kind=CaseKind.repair.value,
         owner_id=view.id,
         file=file,
+        closed_as=None if view.status is RepairStatus.submitted else view.status.value,
     )
 
 

@@ -443,12 +443,11 @@ def _correct(
 
 
 def visible(row: Objection, principal: Principal) -> bool:
-    """The enterprise sees its own, a provider those routed to it, staff all."""
-    if principal.kind is PrincipalKind.enterprise:
-        return row.uscc == principal.code
-    if principal.kind is PrincipalKind.provider:
-        return row.provider_code == principal.code and row.status != ObjectionStatus.submitted.value
-    return principal.kind in (PrincipalKind.operator, PrincipalKind.regulator)
+    """An objection reaches its provider once the platform accepts it."""
+    routed = row.status != ObjectionStatus.submitted.value
+    return rights_service.may_see_case(
+        principal, uscc=row.uscc, provider_code=row.provider_code, routed=routed
+    )
 
 
 def get(session: Session, *, objection_id: str, principal: Principal) -> ObjectionRead:

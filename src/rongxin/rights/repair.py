@@ -279,11 +279,10 @@ def withdraw(
 
 
 def visible(row: RepairApplication, principal: Principal) -> bool:
-    if principal.kind is PrincipalKind.enterprise:
-        return row.uscc == principal.code
-    if principal.kind is PrincipalKind.provider:
-        return row.provider_code == principal.code
-    return principal.kind in (PrincipalKind.operator, PrincipalKind.regulator)
+    """The providing department reviews applications about its records from the start."""
+    return rights_service.may_see_case(
+        principal, uscc=row.uscc, provider_code=row.provider_code, routed=True
+    )
 
 
 def get(session: Session, *, application_id: str, principal: Principal) -> RepairRead:

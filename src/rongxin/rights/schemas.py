@@ -234,16 +234,19 @@ class AttachmentRead(BaseModel):
     uploaded_at: datetime
 
 
-class ObjectionDetail(BaseModel):
+class CaseTrail(BaseModel):
+    """A case's history and evidence files."""
+
+    events: list[EventRead]
+    attachments: list[AttachmentRead]
+
+
+class ObjectionDetail(CaseTrail):
     objection: ObjectionRead
-    events: list[EventRead]
-    attachments: list[AttachmentRead]
 
 
-class RepairDetail(BaseModel):
+class RepairDetail(CaseTrail):
     application: RepairRead
-    events: list[EventRead]
-    attachments: list[AttachmentRead]
 
 
 class SelfReportCreate(BaseModel):

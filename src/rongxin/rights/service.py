@@ -17,7 +17,7 @@ import polars as pl
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from rongxin.access.schemas import Principal
+from rongxin.access.schemas import Principal, PrincipalKind
 from rongxin.db.base import utcnow
 from rongxin.db.bulk import bulk_insert, is_postgresql
 from rongxin.kit import versioned_text
@@ -35,6 +35,7 @@ from rongxin.rights.models import (
 from rongxin.rights.schemas import (
     AttachmentRead,
     CaseKind,
+    CaseTrail,
     CommitmentContext,
     CommitmentEcho,
     CommitmentRead,
@@ -61,6 +62,16 @@ MAX_ATTACHMENTS: Final = 10
 
 def new_id() -> str:
     return uuid.uuid4().hex
+
+
+def may_see_case(principal: Principal, *, uscc: str, provider_code: str, routed: bool) -> bool:
+    """Who sees a case: the enterprise its own, the providing department those routed to it,
+    staff all (another party's case answers 404, as if it did not exist)."""
+    if principal.kind is PrincipalKind.enterprise:
+        return uscc == principal.code
+    if principal.kind is PrincipalKind.provider:
+        return routed and provider_code == principal.code
+    return principal.kind in (PrincipalKind.operator, PrincipalKind.regulator)
 
 
 def actor_of(principal: Principal) -> tuple[str, str]:
@@ -395,6 +406,14 @@ def attachments(
         .order_by(RightsAttachment.uploaded_at)
     )
     return [AttachmentRead.model_validate(a) for a in session.scalars(stmt)]
+
+
+def trail(session: Session, *, kind: CaseKind, case_id: str) -> CaseTrail:
+    """A case's full history and its evidence files."""
+    return CaseTrail(
+        events=events(session, kind=kind, case_id=case_id),
+        attachments=attachments(session, owner_kind=kind.value, owner_ids=[case_id]),
+    )
 
 
 def attachment_content(

@@ -211,16 +211,15 @@ def case_page(
     name, the naming helpers, the CSRF token, the notice of what was just done and the way back
     to the viewer's rights page (template ``rights/objection.html`` or ``rights/repair.html``)."""
     kind = CaseKind.objection if isinstance(case, ObjectionRead) else CaseKind.repair
+    found = rights_service.trail(session, kind=kind, case_id=case.id)
     page: dict[str, Any] = {
         **view_names(catalog, locale_of(request)),
         **context,
         "case": case,
         "case_kind": kind.value,
         "here": case_path(kind, case.id),
-        "events": rights_service.events(session, kind=kind, case_id=case.id),
-        "attachments": rights_service.attachments(
-            session, owner_kind=kind.value, owner_ids=[case.id]
-        ),
+        "events": found.events,
+        "attachments": found.attachments,
         "entity_name": entity_name(session, case.uscc),
         "csrf_token": csrf_token(request),
         "done": done_message(done),
