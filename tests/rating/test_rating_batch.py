@@ -249,3 +249,33 @@ def test_the_platform_rating_reads_public_items_only(session: Session, catalog: 
     )
     assert isinstance(frame, pl.DataFrame)
     assert frame.columns == ["uscc", "item_code", "event_date", "f_severity"]
+
+
+def test_a_re_rating_places_the_entity_among_the_full_runs_peers(
+    session: Session, catalog: Catalog, settings: Settings, small: IndicatorSystem
+) -> None:
+    """Re-rated alone, an entity's percentile is its percent rank among the other entities of
+    its peer group in the latest full run (not 0, as among a group of one)."""
+    firms = [make_uscc(seed=70 + n) for n in range(4)]
+    for n, firm in enumerate(firms):
+        create_entity(
+            session, uscc=firm, size_class="small", establish_date=date(2010 + 3 * n, 1, 1)
+        )
+    penalty(session, firms[0], "2026-05-01", severity="严重")
+    full = _run(session, settings, small)
+    best = max(firms, key=lambda f: full[f].score)  # others score lower: a percentile above 0
+    again = batch.run_rating(
+        session,
+        catalog=catalog,
+        as_of=AS_OF,
+        triggered_by="test",
+        settings=settings,
+        system=small,
+        usccs=[best],
+    )
+    [row] = session.scalars(select(EntityRating).where(EntityRating.run_id == again.id))
+    group = [r for r in full.values() if r.peer_group == row.peer_group and r.uscc != row.uscc]
+    lower = sum(1 for r in group if r.score < row.score)
+    assert lower > 0
+    assert row.percentile == pytest.approx(round(100.0 * lower / len(group), 2))
+    assert len(group) == 3

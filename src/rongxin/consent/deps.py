@@ -47,11 +47,6 @@ def _templates(path: Path | None) -> purposes.PurposeTemplates:
     return purposes.load_templates(path)
 
 
-@cache
-def _notices(directory: Path | None) -> notice.RiskNotices:
-    return notice.load_notices(directory)
-
-
 async def templates_for(settings: SettingsDep) -> purposes.PurposeTemplates:
     """The purpose templates (``RONGXIN_CONSENT_PURPOSES_PATH`` or shipped), read once."""
     return _templates(settings.consent_purposes_path)
@@ -59,7 +54,7 @@ async def templates_for(settings: SettingsDep) -> purposes.PurposeTemplates:
 
 async def notices_for(settings: SettingsDep) -> notice.RiskNotices:
     """The risk notices (``RONGXIN_CONSENT_NOTICE_DIR`` or shipped), read once."""
-    return _notices(settings.consent_notice_dir)
+    return notice.load_notices(settings.consent_notice_dir)
 
 
 async def key_for(settings: SettingsDep) -> EvidenceKey:

@@ -7,7 +7,6 @@ is what an approval must echo and what the approved authorization stores.
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
 from rongxin.consent.errors import ConsentDataError
@@ -30,17 +29,8 @@ def parse_notice(raw: str, *, source: str) -> RiskNoticeRead:
     )
 
 
-@cache
-def _shipped() -> RiskNotices:
-    return versioned_text.load(
-        RiskNoticeRead, prefix=FILE_PREFIX, directory=None, what=WHAT, error=ConsentDataError
-    )
-
-
 def load_notices(directory: Path | None = None) -> RiskNotices:
     """The operator's notices (every ``risk_notice_*.md`` in ``directory``), else the shipped."""
-    if directory is None:
-        return _shipped()
     return versioned_text.load(
         RiskNoticeRead, prefix=FILE_PREFIX, directory=directory, what=WHAT, error=ConsentDataError
     )

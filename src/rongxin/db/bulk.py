@@ -23,7 +23,8 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 Prepare = Callable[[pl.DataFrame], pl.DataFrame]
 
 
-def _quiet(_stage: str, _done: int, _total: int) -> None:
+def quiet(_stage: str, _done: int, _total: int) -> None:
+    """A progress callback that reports nothing (the default)."""
     return None
 
 
@@ -91,7 +92,7 @@ def bulk_insert(
     session: Session,
     table: Table | str,
     frame: pl.DataFrame,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
     stage: str = "insert",
     prepare: Prepare | None = None,
     constants: Mapping[str, object] | None = None,

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from rongxin.catalog import service as catalog_service
 from rongxin.catalog.schemas import Catalog, Item, SharingMode
 from rongxin.db.base import UTCDateTime, utcnow
-from rongxin.db.bulk import Progress, bulk_insert, is_postgresql
+from rongxin.db.bulk import Progress, bulk_insert, is_postgresql, quiet
 from rongxin.entities import registry
 from rongxin.ingest import quality
 from rongxin.ingest.errors import FileRejected, NotStored, WrongProvider
@@ -52,10 +52,6 @@ def record_key_of(item: Item, values: dict[str, Any]) -> str:
     """The record key of one record's natural-key values (as :func:`_stage_frame` builds it
     for plain text and integer keys)."""
     return KEY_SEPARATOR.join(str(values[k]).strip() for k in item.natural_key)
-
-
-def _quiet(_stage: str, _done: int, _total: int) -> None:
-    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +120,7 @@ def ingest_file(
     origin_node: str,
     as_of: date | None = None,
     allow_list: frozenset[str] = frozenset(),
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
 ) -> BatchResult:
     """Validate and upsert one delivered file as one batch (see the module docstring)."""
     item = catalog_service.get_item(catalog, delivery.item_code)

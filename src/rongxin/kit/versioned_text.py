@@ -11,14 +11,17 @@ and what the accepting record stores.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Hashable
 from datetime import date, datetime
+from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from rongxin.kit import data_files
 from rongxin.kit.data_files import DataFileError
 
 FILE_SUFFIX = ".md"
@@ -119,7 +122,16 @@ class Versions(Generic[T]):
 def load(
     model: type[T], *, prefix: str, directory: Path | None, what: str, error: DataFileError
 ) -> Versions[T]:
-    """Every ``<prefix>*.md`` in ``directory`` (an operator's), else the shipped ones."""
+    """Every ``<prefix>*.md`` in ``directory`` (an operator's), else the shipped ones; read
+    once per process and directory (restart to apply a change)."""
+    return cast(Versions[T], _load(model, prefix, directory, what, cast(Hashable, error)))
+
+
+@cache
+def _load(
+    model: type[T], prefix: str, directory: Path | None, what: str, hashable_error: Hashable
+) -> Versions[T]:
+    error = cast(DataFileError, hashable_error)
     found: list[T] = []
     if directory is None:
         folder = resources.files("rongxin") / "data"
@@ -133,9 +145,6 @@ def load(
     if not directory.is_dir():
         raise error(f"{directory}: not a directory of {prefix}<version>.md files")
     for path in sorted(directory.glob(f"{prefix}*{FILE_SUFFIX}")):
-        try:
-            raw = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise error(f"{path}: cannot read the {what} (UTF-8): {exc}", file=str(path)) from exc
+        raw = data_files.read_text(path, what=f"the {what}", error=error)
         found.append(parse(raw, model, source=str(path), what=what, error=error))
     return Versions(found, what=what, error=error)

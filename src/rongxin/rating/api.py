@@ -122,7 +122,7 @@ def get_portrait(
         )
         audit_writer.record_denial_sync(writer, denied, settings=settings)
         raise
-    found = service.portrait(session, uscc=uscc)
+    found = service.portrait(session, uscc=uscc, settings=settings)
     event = AccessEvent(
         action="rating.view",
         actor_kind=ActorKind(principal.kind.value),

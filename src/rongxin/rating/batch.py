@@ -19,31 +19,28 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Final
 
+import numpy as np
 import polars as pl
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from rongxin.access import policy
 from rongxin.catalog.schemas import Catalog
 from rongxin.config import Settings
 from rongxin.db.base import utcnow
-from rongxin.db.bulk import Progress, bulk_insert
+from rongxin.db.bulk import Progress, bulk_insert, fetch_tuples, quiet
 from rongxin.entities import service as entities_service
 from rongxin.rating import engines
 from rongxin.rating.engines import Engine
 from rongxin.rating.features import PEER_COLUMN, FeatureSet, feature_table, load_features
 from rongxin.rating.indicators import IndicatorSystem, load_system, points_column, rating_table
-from rongxin.rating.models import EntityRating, RatingChange, RatingRun
+from rongxin.rating.models import EntityRating, RatingRun
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
 TOP_REASONS: Final = 3
 PLATFORM_SOURCE: Final = "rongxin/data"
-
-
-def _quiet(_stage: str, _done: int, _total: int) -> None:
-    return None
 
 
 def previous_run(session: Session, *, system_code: str) -> RatingRun | None:
@@ -71,7 +68,7 @@ def run_rating(
     engine: Engine = Engine.duckdb,
     system: IndicatorSystem | None = None,
     features: FeatureSet | None = None,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
     usccs: Sequence[str] | None = None,
 ) -> RatingRun:
     """Rate every entity as of ``as_of``; returns the completed run (flushed, not committed).
@@ -124,13 +121,8 @@ def run_rating(
     bulk_insert(session, EntityRating.__tablename__, rows, progress, "write ratings")
     changed = 0
     if before is not None:
-        session.execute(text(_CHANGES), {"run": run.id, "previous": before.id})
-        changed = int(
-            session.scalar(
-                select(func.count()).select_from(RatingChange).where(RatingChange.run_id == run.id)
-            )
-            or 0
-        )
+        inserted = session.execute(text(_CHANGES), {"run": run.id, "previous": before.id})
+        changed = int(inserted.rowcount or 0)  # type: ignore[attr-defined]
     counts = rows.group_by("grade").len()
     run.grade_counts = {g: int(n) for g, n in counts.iter_rows()}
     run.entity_count = rows.height
@@ -144,20 +136,34 @@ def run_rating(
 
 def _placed_among(session: Session, rated: pl.DataFrame, full: RatingRun | None) -> pl.DataFrame:
     """Percentiles of re-rated entities among their peers in the latest full run (percent
-    rank: the share of the other peers scoring lower)."""
+    rank: the share of the other peers scoring lower). One read of those peer groups' scores;
+    the counting is sorted-array search per group, not a query per entity."""
     if full is None:
         return rated
-    percentiles = []
-    for uscc, group, score in rated.select("uscc", PEER_COLUMN, "score").iter_rows():
-        peers = EntityRating.peer_group == group
-        same_run = EntityRating.run_id == full.id
-        others = EntityRating.uscc != uscc
-        total = session.scalar(select(func.count()).where(same_run, peers, others)) or 0
-        lower = session.scalar(
-            select(func.count()).where(same_run, peers, others, EntityRating.score < score)
-        )
-        percentiles.append(100.0 * int(lower or 0) / total if total else 0.0)
-    return rated.with_columns(pl.Series("percentile", percentiles, dtype=pl.Float64))
+    groups = rated[PEER_COLUMN].unique().to_list()
+    stmt = select(EntityRating.peer_group, EntityRating.uscc, EntityRating.score).where(
+        EntityRating.run_id == full.id, EntityRating.peer_group.in_(groups)
+    )
+    schema = {PEER_COLUMN: pl.String, "uscc": pl.String, "old": pl.Float64}
+    peers = pl.DataFrame(fetch_tuples(session, stmt), schema=schema, orient="row")
+    # the entity's own row in the full run is not one of its peers
+    own = rated.select("uscc", PEER_COLUMN, "score").join(
+        peers, on=["uscc", PEER_COLUMN], how="left"
+    )
+    lower = np.zeros(own.height, dtype=np.int64)
+    total = np.zeros(own.height, dtype=np.int64)
+    for (group,), members in own.with_row_index("_row").group_by(PEER_COLUMN):
+        scores = np.sort(peers.filter(pl.col(PEER_COLUMN) == group)["old"].to_numpy())
+        rows = members["_row"].to_numpy()
+        lower[rows] = np.searchsorted(scores, members["score"].to_numpy(), side="left")
+        total[rows] = scores.size
+    present = own["old"].is_not_null().to_numpy()
+    self_lower = present & (own["old"].fill_null(np.inf).to_numpy() < own["score"].to_numpy())
+    total -= present
+    lower -= self_lower
+    percentile = np.where(total > 0, 100.0 * lower / np.maximum(total, 1), 0.0)
+    placed = own.select("uscc").with_columns(pl.Series("percentile", percentile))
+    return rated.drop("percentile").join(placed, on="uscc", how="left").select(rated.columns)
 
 
 def rerate(

@@ -281,7 +281,7 @@ def show(uscc: str = typer.Argument(..., help="The entity's USCC.")) -> None:
 
     settings = settings_or_exit()
     with cli_session(settings) as session:
-        found = service.portrait(session, uscc=uscc.strip().upper())
+        found = service.portrait(session, uscc=uscc.strip().upper(), settings=settings)
         audit_service.append(
             session,
             [

@@ -28,7 +28,7 @@ import itertools
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, Self
+from typing import Annotated, Any, Final, Literal, Self
 
 import yaml
 from pydantic import (
@@ -43,10 +43,6 @@ from pydantic import (
 
 from rongxin.kit import data_files
 from rongxin.rating.errors import ScorecardFileError
-
-if TYPE_CHECKING:
-    pass
-
 
 _TAGS: Final = frozenset({"numerical", "categorical"})
 

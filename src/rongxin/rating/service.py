@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rongxin.config import Settings
 from rongxin.entities import reference
 from rongxin.rating.errors import RatingNotFound, RatingRunNotFound
 from rongxin.rating.features import FeatureSet, load_features
@@ -182,10 +183,13 @@ def portrait(
     session: Session,
     *,
     uscc: str,
+    settings: Settings | None = None,
     system: IndicatorSystem | None = None,
     features: FeatureSet | None = None,
 ) -> RatingPortrait:
-    """The latest rating of ``uscc`` with its sheet, peers, history and improvements."""
+    """The latest rating of ``uscc`` with its sheet, peers, history and improvements. The
+    indicator system and features are the node's (``settings``: the operator's files, as the
+    batch run uses them), else the shipped ones, unless given."""
     rows = _history(session, uscc)
     if not rows:
         raise RatingNotFound(
@@ -193,8 +197,8 @@ def portrait(
             "(`rongxin rating run`)",
             uscc=uscc,
         )
-    system = system or load_system()
-    features = features or load_features()
+    system = system or load_system(settings.indicator_system_path if settings else None)
+    features = features or load_features(settings.rating_features_path if settings else None)
     latest, run = rows[0]
     same_system = run.system_code == system.code and run.system_version == system.version
     dimensions: list[DimensionLine] = []

@@ -366,6 +366,17 @@ def publication_ends(rules: RightsRules, frame: pl.DataFrame, item_code: str) ->
     return frame.select(pl.when(months.is_not_null()).then(ends).alias("ends"))["ends"]
 
 
+def publicity_frame(
+    session: Session, *, catalog: Catalog, rules: RightsRules, item_code: str
+) -> pl.DataFrame:
+    """Every published record of ``item_code`` with the fields its publicity rules read
+    (``f_<name>``) and its first unpublished day (``ends``), column-wise."""
+    fields = rules.publicity_fields(item_code)
+    item = subject_item(catalog, item_code)
+    frame = policy.publicity_records(session, items=[item], fields=fields)
+    return frame.with_columns(publication_ends(rules, frame, item_code).alias("ends"))
+
+
 def expire_due(
     session: Session,
     *,
@@ -381,24 +392,10 @@ def expire_due(
     ended: set[str] = set()
     count = 0
     for item_code in sorted(rules.repairable_items()):
-        item = subject_item(catalog, item_code)
-        fields = {
-            name
-            for rule in rules.publicity_rules
-            if item_code in rule.items
-            for name in (
-                rule.items[item_code].decision_date,
-                rule.items[item_code].tier,
-                rule.items[item_code].domain,
-            )
-            if name
-        }
-        frame = policy.publicity_records(session, items=[item], fields=sorted(fields))
+        frame = publicity_frame(session, catalog=catalog, rules=rules, item_code=item_code)
         if frame.is_empty():
             continue
-        due = frame.with_columns(publication_ends(rules, frame, item_code).alias("ends")).filter(
-            pl.col("ends") <= pl.lit(today)
-        )
+        due = frame.filter(pl.col("ends") <= pl.lit(today))
         changed = records_service.change_status_many(
             session, item_code=item_code, keys=due, status=RecordStatus.expired
         )

@@ -144,6 +144,21 @@ class RightsRules(_Strict):
     def repairable_items(self) -> set[str]:
         return {code for rule in self.publicity_rules for code in rule.items}
 
+    def publicity_fields(self, item_code: str) -> list[str]:
+        """The payload fields any publicity rule reads for ``item_code``."""
+        names = {
+            name
+            for rule in self.publicity_rules
+            if item_code in rule.items
+            for name in (
+                rule.items[item_code].decision_date,
+                rule.items[item_code].tier,
+                rule.items[item_code].domain,
+            )
+            if name
+        }
+        return sorted(names)
+
     def publicity(self, item_code: str, payload: dict[str, Any]) -> Publicity | None:
         """The record's publicity terms, or ``None`` when no rule covers its item or it lacks
         a decision date or a known tier."""

@@ -9,7 +9,6 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 from typing import Final, Protocol
 
@@ -85,7 +84,6 @@ def actor_of(principal: Principal) -> tuple[str, str]:
 CommitmentTexts = versioned_text.Versions[CommitmentText]
 
 
-@cache
 def load_commitments(directory: Path | None = None) -> CommitmentTexts:
     """The commitment texts (``RONGXIN_COMMITMENT_DIR`` or shipped), read once per directory."""
     return versioned_text.load(

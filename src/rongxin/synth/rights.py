@@ -12,7 +12,6 @@ from typing import Any, Final
 import polars as pl
 from sqlalchemy.orm import Session
 
-from rongxin.access import policy
 from rongxin.access import service as access_service
 from rongxin.access.schemas import Principal, PrincipalKind
 from rongxin.catalog.schemas import Catalog
@@ -35,27 +34,24 @@ def seed_rights(
     node has too few published penalties."""
     rules = load_rules(settings.rights_rules_path)
     texts = rights_service.load_commitments(settings.commitment_dir)
+    calendar = load_calendar(settings.holiday_calendar_path)
     item = catalog.item(PENALTY_ITEM)
-    frame = policy.publicity_records(
-        session, items=[item], fields=["decision_date", "severity", "special_domain"]
-    )
-    frame = frame.filter(
-        (pl.col("status") == "published") & ~pl.col("uscc").is_in(sorted(exclude))
-    ).sort("uscc", "record_key")
     today = objections.china_today()
+    fields = rules.publicity_fields(PENALTY_ITEM)
+    frame = repair.publicity_frame(session, catalog=catalog, rules=rules, item_code=PENALTY_ITEM)
+    frame = frame.filter(
+        (pl.col("status") == "published")
+        & (pl.col("ends") > pl.lit(today))
+        & ~pl.col("uscc").is_in(sorted(exclude))
+    ).sort("uscc", "record_key")
     now = utcnow()
     text = texts.in_force(now)
     echo = CommitmentEcho(version=text.version, sha256=text.sha256)
     objected: dict[str, Any] | None = None
     repairing: dict[str, Any] | None = None
     for row in frame.iter_rows(named=True):
-        payload = {
-            "decision_date": row["f_decision_date"],
-            "severity": row["f_severity"],
-            "special_domain": row["f_special_domain"],
-        }
-        terms = rules.publicity(PENALTY_ITEM, payload)
-        if terms is None or terms.ended(today):
+        terms = rules.publicity(PENALTY_ITEM, {name: row[f"f_{name}"] for name in fields})
+        if terms is None:
             continue
         firm = Principal(kind=PrincipalKind.enterprise, code=row["uscc"])
         if repairing is None and terms.repairable(today):
@@ -63,7 +59,7 @@ def seed_rights(
                 session,
                 catalog=catalog,
                 rules=rules,
-                calendar=load_calendar(settings.holiday_calendar_path),
+                calendar=calendar,
                 texts=texts,
                 principal=firm,
                 body=RepairCreate(
@@ -79,7 +75,7 @@ def seed_rights(
                 session,
                 catalog=catalog,
                 rules=rules,
-                calendar=load_calendar(settings.holiday_calendar_path),
+                calendar=calendar,
                 texts=texts,
                 principal=firm,
                 body=ObjectionCreate(
@@ -95,7 +91,7 @@ def seed_rights(
                 objection_id=filed.id,
                 principal=DEMO_OPERATOR,
                 rules=rules,
-                calendar=load_calendar(settings.holiday_calendar_path),
+                calendar=calendar,
                 note="材料齐全，予以受理（演示数据）",
             )
             objected = {"uscc": row["uscc"], "objection_id": filed.id}

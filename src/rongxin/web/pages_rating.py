@@ -28,7 +28,7 @@ from rongxin.audit import service as audit_service
 from rongxin.audit import writer as audit_writer
 from rongxin.audit.schemas import AccessEvent, ActorKind, Outcome
 from rongxin.db.group_commit import GroupCommitWriter
-from rongxin.deps import GroupCommitDep, SessionDep
+from rongxin.deps import GroupCommitDep, SessionDep, SettingsDep
 from rongxin.entities import service as entities_service
 from rongxin.errors import Forbidden, RongxinError
 from rongxin.institutions import service as institutions_service
@@ -215,6 +215,7 @@ def entity_rating(
     uscc: str,
     web: SignedIn,
     session: SessionDep,
+    settings: SettingsDep,
     writer: GroupCommitDep,
     purpose: Annotated[
         Purpose | None, Query(description="Why the rating is looked at (Z2).")
@@ -231,7 +232,7 @@ def entity_rating(
         return no_store(_refused(request, exc))
     entity_name = _entity_name(session, code)
     try:
-        found = rating_service.portrait(session, uscc=code)
+        found = rating_service.portrait(session, uscc=code, settings=settings)
     except RatingNotFound:
         return no_store(_not_rated(request, code, entity_name))
     _log_view(request, session, principal, found, chosen)
