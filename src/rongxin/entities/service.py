@@ -117,6 +117,16 @@ def to_summary(entity: MarketEntity) -> EntitySummary:
     return EntitySummary.model_validate(_to_read(entity).model_dump())
 
 
+def entity_names(session: Session, usccs: Iterable[str]) -> dict[str, str]:
+    """The registered names of ``usccs`` (those on this node), in one query — for pages that
+    list many entities."""
+    wanted = sorted(set(usccs))
+    if not wanted:
+        return {}
+    stmt = select(MarketEntity.uscc, MarketEntity.name).where(MarketEntity.uscc.in_(wanted))
+    return {str(uscc): str(name) for uscc, name in session.execute(stmt)}
+
+
 def get_entity(session: Session, *, uscc: str) -> EntityRead:
     """One entity by its USCC (full-width or lower-case input is normalized)."""
     code = uscc_rules.normalize(uscc)

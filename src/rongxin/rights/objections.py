@@ -115,6 +115,16 @@ def read(row: Objection, today: date) -> ObjectionRead:
     return view
 
 
+def objectable_items(catalog: Catalog) -> set[str]:
+    """Items whose records an enterprise may object to: stored on the platform, and not its
+    own self-reported information (that it changes by reporting again)."""
+    return {
+        i.code
+        for i in catalog.items
+        if i.sharing_mode is SharingMode.physical and i.provider != SELF_REPORTED_PROVIDER
+    }
+
+
 def subject_item(catalog: Catalog, item_code: str) -> Item:
     item = next((i for i in catalog.items if i.code == item_code), None)
     if item is None:

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from rongxin.access.schemas import Principal, PrincipalKind, Purpose
-from rongxin.catalog.schemas import Catalog, SharingMode
+from rongxin.catalog.schemas import Catalog
 from rongxin.deps import SessionDep
 from rongxin.entities import service as entities_service
 from rongxin.errors import RongxinError
@@ -84,11 +84,6 @@ rights_router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 EnterpriseOwner = Annotated[WebPrincipal, Depends(require_web_principal(PrincipalKind.enterprise))]
 ProviderOwner = Annotated[WebPrincipal, Depends(require_web_principal(PrincipalKind.provider))]
-OperatorOwner = Annotated[WebPrincipal, Depends(require_web_principal(PrincipalKind.operator))]
-DeadlineViewer = Annotated[
-    WebPrincipal,
-    Depends(require_web_principal(PrincipalKind.operator, PrincipalKind.regulator)),
-]
 RepairReviewer = Annotated[
     WebPrincipal, Depends(require_web_principal(PrincipalKind.provider, PrincipalKind.operator))
 ]
@@ -273,17 +268,6 @@ def back_to(value: str, default: str) -> str:
 # ---- the enterprise's hub -----------------------------------------------------------------------
 
 
-def objectable_items(catalog: Catalog) -> set[str]:
-    """Items whose records the enterprise may object to here (stored on the platform, and not
-    its own self-reported information)."""
-    return {
-        i.code
-        for i in catalog.items
-        if i.sharing_mode is SharingMode.physical
-        and i.provider != self_reported.ENTERPRISE_PROVIDER
-    }
-
-
 @rights_router.get("/rights", name="rights_hub")
 def rights_hub(
     request: Request,
@@ -310,8 +294,10 @@ def rights_hub(
             for r in own_repairs
             if r.status is RepairStatus.submitted
         },
-        "objectable": objectable_items(catalog),
+        "objectable": objections.objectable_items(catalog),
         "repairable": rules.repairable_items(),
+        "objectable_statuses": [s.value for s in objections.OBJECTABLE],
+        "repairable_statuses": [s.value for s in repair.REPAIRABLE],
         "notices": notices,
         "unread": sum(1 for n in notices if n.read_at is None),
         "self_items": self_reported.self_reported_items(catalog),

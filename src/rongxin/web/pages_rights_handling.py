@@ -23,18 +23,17 @@ from starlette.datastructures import FormData
 from rongxin.access.schemas import PrincipalKind
 from rongxin.catalog.schemas import Catalog, FieldDef, Item
 from rongxin.deps import CatalogDep, SessionDep, SettingsDep
+from rongxin.entities import service as entities_service
 from rongxin.errors import RongxinError
 from rongxin.records.schemas import RecordView
 from rongxin.rights import deadlines, objections, repair
 from rongxin.rights import service as rights_service
 from rongxin.rights.deps import CalendarDep, RulesDep
 from rongxin.rights.schemas import ObjectionOutcome, ObjectionRead, ObjectionStatus, RepairStatus
-from rongxin.web.auth import CsrfForm, csrf_token
+from rongxin.web.auth import CsrfForm, OperatorPrincipal, StaffPrincipal, csrf_token
 from rongxin.web.pages import PageRoute
 from rongxin.web.pages_rights import (
-    DeadlineViewer,
     Done,
-    OperatorOwner,
     ProviderOwner,
     act,
     done_message,
@@ -144,7 +143,7 @@ def rights_inbox(
 @rights_handling_router.get("/rights/deadlines", name="rights_deadlines")
 def rights_deadlines(
     request: Request,
-    principal: DeadlineViewer,
+    principal: StaffPrincipal,
     session: SessionDep,
     catalog: CatalogDep,
     calendar: CalendarDep,
@@ -166,7 +165,7 @@ def rights_deadlines(
             "objections": escalated_objections or 0,
             "repairs": escalated_repairs or 0,
         },
-        "entity_name": lambda uscc: entity_name(session, uscc),
+        "names": entities_service.entity_names(session, (r.uscc for r in rows)),
     }
     return no_store(render(request, "rights/deadlines.html", context))
 
@@ -174,7 +173,7 @@ def rights_deadlines(
 @rights_handling_router.post("/rights/sweep", name="rights_sweep")
 def rights_sweep(
     request: Request,
-    principal: OperatorOwner,
+    principal: OperatorPrincipal,
     session: SessionDep,
     catalog: CatalogDep,
     settings: SettingsDep,
@@ -209,7 +208,7 @@ def rights_sweep(
 @rights_handling_router.get("/rights/commitments", name="rights_commitments")
 def rights_commitments(
     request: Request,
-    principal: DeadlineViewer,
+    principal: StaffPrincipal,
     session: SessionDep,
     uscc: Annotated[str, Query(max_length=18)] = "",
     done: Done = "",
@@ -230,7 +229,7 @@ def rights_commitments(
 def rights_commitment_broken(
     request: Request,
     commitment_id: str,
-    principal: OperatorOwner,
+    principal: OperatorPrincipal,
     session: SessionDep,
     uscc: Annotated[str, Form(max_length=18)] = "",
     note: Annotated[str, Form(max_length=500)] = "",

@@ -27,7 +27,7 @@ from rongxin.rights.schemas import (
     ObjectionStatus,
 )
 from rongxin.web import i18n
-from rongxin.web.auth import CsrfForm, WebPrincipal
+from rongxin.web.auth import CsrfForm, OperatorPrincipal, WebPrincipal
 from rongxin.web.pages import PageRoute
 from rongxin.web.pages_rights import (
     TEXT_MAX,
@@ -37,7 +37,6 @@ from rongxin.web.pages_rights import (
     EnterpriseOwner,
     FormDep,
     Note,
-    OperatorOwner,
     ProviderOwner,
     act,
     back_to,
@@ -241,7 +240,7 @@ def rights_objection_withdraw(
 def rights_objection_accept(
     request: Request,
     objection_id: str,
-    principal: OperatorOwner,
+    principal: OperatorPrincipal,
     session: SessionDep,
     rules: RulesDep,
     calendar: CalendarDep,
@@ -272,7 +271,7 @@ def rights_objection_accept(
 def rights_objection_reject(
     request: Request,
     objection_id: str,
-    principal: OperatorOwner,
+    principal: OperatorPrincipal,
     session: SessionDep,
     csrf: CsrfForm = "",
     note: Note = "",
