@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Final
 
 import pytest
@@ -72,6 +72,32 @@ def objection_body(**overrides: Any) -> dict[str, Any]:
         "fields": ["fine_amount"],
         "reason": "罚款金额有误：决定书载明罚款五千元，已缴纳并有缴款凭证。",
         "commitment": commitment_echo(),
+    }
+    body.update(overrides)
+    return body
+
+
+def beijing_morning(day: date) -> datetime:
+    """10:00 in Beijing on ``day``."""
+    return datetime(day.year, day.month, day.day, 2, 0, tzinfo=UTC)
+
+
+def penalty_records(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The administrative-penalty records a report (JSON) shows."""
+    for section in report["sections"]:
+        for item in section["items"]:
+            if item["item_code"] == "admin_penalty":
+                return list(item["records"])
+    return []
+
+
+def repair_body(at: datetime = EVE_OF_NATIONAL_DAY, **overrides: Any) -> dict[str, Any]:
+    """A repair application of FIRM's penalty, signing the commitment in force at ``at``."""
+    body: dict[str, Any] = {
+        "item_code": "admin_penalty",
+        "record_key": KEY,
+        "correction": "已按期补报年度报告并缴清罚款，附缴款凭证。",
+        "commitment": commitment_echo(at),
     }
     body.update(overrides)
     return body

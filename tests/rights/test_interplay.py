@@ -6,7 +6,7 @@ oldest first, and the parties can act only on their own cases."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -16,10 +16,12 @@ from record_factories import create_record
 from rights_factories import (
     EVE_OF_NATIONAL_DAY,
     FIRM,
-    KEY,
+    beijing_morning,
     commitment_echo,
     objection_body,
     penalty,
+    penalty_records,
+    repair_body,
     seed_firm,
     set_clock,
 )
@@ -32,23 +34,13 @@ from rongxin.rating.batch import run_rating
 API = "/api/v1/rights"
 
 
-def _at(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 2, 0, tzinfo=UTC)
-
-
 def _statuses(client: TestClient, session: Session) -> list[str]:
     report = client.get(
         f"/api/v1/reports/{FIRM}",
         params={"purpose": "pre_loan"},
         headers=institution_headers(session, "bank-interplay"),
     ).json()
-    return [
-        r["status"]
-        for s in report["sections"]
-        for i in s["items"]
-        if i["item_code"] == "admin_penalty"
-        for r in i["records"]
-    ]
+    return [r["status"] for r in penalty_records(report)]
 
 
 def _accepted(client: TestClient, firm: dict[str, str], operator: dict[str, str]) -> str:
@@ -81,7 +73,9 @@ def test_an_objection_ending_never_republishes_an_expired_record(
 ) -> None:
     objection_id = _accepted(client, firm, operator)
     assert _statuses(client, session) == ["disputed"]
-    set_clock(monkeypatch, _at(date(2028, 1, 10)))  # past D + 3 years while under objection
+    set_clock(
+        monkeypatch, beijing_morning(date(2028, 1, 10))
+    )  # past D + 3 years while under objection
     assert client.post(f"{API}/sweep", headers=operator).json()["expired_records"] == 1
     assert _answer(client, objection_id, provider).status_code == 200
     assert _statuses(client, session) == []  # still not published
@@ -99,13 +93,7 @@ def test_a_disputed_record_is_not_repaired_and_withdrawal_restores_the_annotatio
     assert _statuses(client, session) == ["annotated"]
     second = _accepted(client, firm, operator)
     assert _statuses(client, session) == ["disputed"]
-    repair_body = {
-        "item_code": "admin_penalty",
-        "record_key": KEY,
-        "correction": "已缴清罚款并完成整改，附缴款凭证。",
-        "commitment": commitment_echo(),
-    }
-    refused = client.post(f"{API}/repairs", json=repair_body, headers=firm)
+    refused = client.post(f"{API}/repairs", json=repair_body(), headers=firm)
     assert (refused.status_code, refused.json()["error"]) == (409, "invalid_transition")
     assert client.post(f"{API}/objections/{second}/withdraw", headers=firm).status_code == 200
     assert _statuses(client, session) == ["annotated"]  # the earlier objection still shows
@@ -134,16 +122,18 @@ def test_each_late_step_is_escalated_and_holidays_do_not_count(
 ) -> None:
     filed = client.post(f"{API}/objections", json=objection_body(), headers=firm).json()
     for day in (date(2026, 10, 8), date(2026, 10, 9)):  # inside the deadline (Oct 9)
-        set_clock(monkeypatch, _at(day))
+        set_clock(monkeypatch, beijing_morning(day))
         assert client.post(f"{API}/sweep", headers=operator).json()["escalated_objections"] == 0
-    set_clock(monkeypatch, _at(date(2026, 10, 10)))  # a Saturday worked (调休): one day late
+    set_clock(
+        monkeypatch, beijing_morning(date(2026, 10, 10))
+    )  # a Saturday worked (调休): one day late
     assert client.post(f"{API}/sweep", headers=operator).json()["escalated_objections"] == 1
     client.post(f"{API}/objections/{filed['id']}/accept", headers=operator)
     accepted = client.get(f"{API}/objections/{filed['id']}", headers=firm).json()["objection"]
     assert accepted["step_escalated"] is False  # the provider's step starts afresh
     due = date.fromisoformat(accepted["due_date"])
     assert due == date(2026, 10, 20)  # capped by the 20 calendar days from filing
-    set_clock(monkeypatch, _at(due + timedelta(days=1)))
+    set_clock(monkeypatch, beijing_morning(due + timedelta(days=1)))
     assert client.post(f"{API}/sweep", headers=operator).json()["escalated_objections"] == 1
     detail = client.get(f"{API}/objections/{filed['id']}", headers=firm).json()
     escalations = [e for e in detail["events"] if e["action"] == "escalated"]
@@ -202,13 +192,7 @@ def test_approval_checks_the_record_as_it_is_now(
     firm: dict[str, str],
     operator: dict[str, str],
 ) -> None:
-    body = {
-        "item_code": "admin_penalty",
-        "record_key": KEY,
-        "correction": "已缴清罚款并完成整改，附缴款凭证。",
-        "commitment": commitment_echo(),
-    }
-    application = client.post(f"{API}/repairs", json=body, headers=firm).json()
+    application = client.post(f"{API}/repairs", json=repair_body(), headers=firm).json()
     # meanwhile the provider delivers a corrected record: decided 2026-09-01 and 严重 — under
     # the 2026 rule repairable only from 2027-09-01, so the approval is refused
     create_record(
@@ -241,7 +225,7 @@ def test_the_sweep_re_rates_entities_whose_records_ended(
         triggered_by="test",
         settings=settings,
     )
-    set_clock(monkeypatch, _at(date(2028, 1, 10)))
+    set_clock(monkeypatch, beijing_morning(date(2028, 1, 10)))
     result = client.post(f"{API}/sweep", headers=operator).json()
     assert (result["expired_records"], result["rerated_entities"]) == (1, 1)
     assert result["full_rating_needed"] is False

@@ -18,6 +18,7 @@ from rights_factories import (
     OTHER_FIRM,
     commitment_echo,
     objection_body,
+    penalty_records,
     seed_firm,
     set_clock,
 )
@@ -30,14 +31,6 @@ API = "/api/v1/rights"
 def _seed(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     seed_firm(session)
     set_clock(monkeypatch, EVE_OF_NATIONAL_DAY)
-
-
-def _penalty_records(report: dict[str, Any]) -> list[dict[str, Any]]:
-    for section in report["sections"]:
-        for item in section["items"]:
-            if item["item_code"] == "admin_penalty":
-                return list(item["records"])
-    return []
 
 
 def _institution_report(client: TestClient, session: Session) -> dict[str, Any]:
@@ -86,13 +79,13 @@ def test_accepting_flags_the_record_in_institution_reports_at_once(
     firm: dict[str, str],
     operator: dict[str, str],
 ) -> None:
-    before = _penalty_records(_institution_report(client, session))
+    before = penalty_records(_institution_report(client, session))
     assert [r["status"] for r in before] == ["published"]
     accepted = _accepted(client, firm, operator)
     assert accepted["status"] == "with_provider"
     # ten working days after Sep 30: Oct 8, 9, 10 (a Saturday worked, 调休), 12–16, 19, 20
     assert accepted["provider_due_date"] == "2026-10-20"
-    shown = _penalty_records(_institution_report(client, session))
+    shown = penalty_records(_institution_report(client, session))
     assert [(r["status"], r["status_name"]) for r in shown] == [("disputed", "异议中")]
 
 
@@ -119,7 +112,7 @@ def test_corrected_outcome_replaces_the_record_and_removes_the_flag(
     closed = r.json()
     assert (closed["status"], closed["outcome"]) == ("closed", "corrected")
     assert closed["corrected_version"] > accepted["record_version"]
-    [record] = _penalty_records(_institution_report(client, session))
+    [record] = penalty_records(_institution_report(client, session))
     assert record["status"] == "published"
     fine = next(f for f in record["fields"] if f["name"] == "fine_amount")
     assert float(fine["value"]) == 3000.0
@@ -139,7 +132,7 @@ def test_confirmed_outcome_keeps_the_record_and_removes_the_flag(
         headers=provider,
     )
     assert r.status_code == 200, r.text
-    [record] = _penalty_records(_institution_report(client, session))
+    [record] = penalty_records(_institution_report(client, session))
     assert record["status"] == "published"
     fine = next(f for f in record["fields"] if f["name"] == "fine_amount")
     assert float(fine["value"]) == 5000.0
@@ -159,7 +152,7 @@ def test_undecidable_outcome_shows_the_objection_and_the_check_result(
         headers=provider,
     )
     assert r.status_code == 200, r.text
-    [record] = _penalty_records(_institution_report(client, session))
+    [record] = penalty_records(_institution_report(client, session))
     assert record["status"] == "annotated"
     assert record["objection"]["check_result"] == "原始档案缺失，无法核实"
     assert record["objection"]["reason"].startswith("罚款金额有误")
@@ -186,7 +179,7 @@ def test_rejected_and_withdrawn_objections_leave_the_record_published(
     again = _accepted(client, firm, operator)  # a new objection once the first is closed
     r = client.post(f"{API}/objections/{again['id']}/withdraw", headers=firm)
     assert (r.status_code, r.json()["status"]) == (200, "withdrawn")
-    [record] = _penalty_records(_institution_report(client, session))
+    [record] = penalty_records(_institution_report(client, session))
     assert record["status"] == "published"
 
 

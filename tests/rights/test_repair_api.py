@@ -5,13 +5,22 @@ enterprise's own history), and the automatic end of publication at the maximum."
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from institution_factories import institution_headers
-from rights_factories import FIRM, KEY, commitment_echo, seed_firm, set_clock
+from rights_factories import (
+    FIRM,
+    KEY,
+    beijing_morning,
+    commitment_echo,
+    penalty_records,
+    repair_body,
+    seed_firm,
+    set_clock,
+)
 from sqlalchemy.orm import Session
 
 from rongxin.access import policy
@@ -24,27 +33,8 @@ API = "/api/v1/rights"
 DECIDED = date(2026, 5, 31)  # a 一般 penalty under the 2026 rule (令第36号, from 2026-04-01)
 
 
-def _at(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
-
-
 def _body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "item_code": "admin_penalty",
-        "record_key": KEY,
-        "correction": "已按期补报年度报告并缴清罚款，附缴款凭证。",
-        "commitment": commitment_echo(_at(DECIDED)),
-    }
-    body.update(overrides)
-    return body
-
-
-def _penalties(report: dict[str, Any]) -> list[dict[str, Any]]:
-    for section in report["sections"]:
-        for item in section["items"]:
-            if item["item_code"] == "admin_penalty":
-                return list(item["records"])
-    return []
+    return repair_body(beijing_morning(DECIDED), **overrides)
 
 
 @pytest.fixture(autouse=True)
@@ -96,7 +86,7 @@ def test_rules_follow_the_decision_date_tier_and_special_domain() -> None:
 def test_applying_before_the_minimum_period_is_refused_with_the_date(
     client: TestClient, firm: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    set_clock(monkeypatch, _at(date(2026, 8, 30)))  # one day before D + 3 months
+    set_clock(monkeypatch, beijing_morning(date(2026, 8, 30)))  # one day before D + 3 months
     r = client.post(f"{API}/repairs", json=_body(), headers=firm)
     assert r.status_code == 409
     assert r.json()["error"] == "not_yet_repairable"
@@ -118,9 +108,9 @@ def test_an_approved_repair_ends_publication_and_sharing(
 
     bank = institution_headers(session, "bank-repair")
     before = client.get(f"/api/v1/reports/{FIRM}", params={"purpose": "pre_loan"}, headers=bank)
-    assert [r["status"] for r in _penalties(before.json())] == ["published"]
+    assert [r["status"] for r in penalty_records(before.json())] == ["published"]
 
-    set_clock(monkeypatch, _at(date(2026, 8, 31)))  # exactly D + 3 months: eligible
+    set_clock(monkeypatch, beijing_morning(date(2026, 8, 31)))  # exactly D + 3 months: eligible
     filed = client.post(f"{API}/repairs", json=_body(), headers=firm)
     assert filed.status_code == 201, filed.text
     application = filed.json()
@@ -134,9 +124,9 @@ def test_an_approved_repair_ends_publication_and_sharing(
     assert r.json()["status"] == "approved"
 
     after = client.get(f"/api/v1/reports/{FIRM}", params={"purpose": "pre_loan"}, headers=bank)
-    assert _penalties(after.json()) == []  # in no institution report
+    assert penalty_records(after.json()) == []  # in no institution report
     own = client.get(f"/api/v1/reports/{FIRM}", params={"purpose": "self_query"}, headers=firm)
-    assert [(r["status"], r["status_name"]) for r in _penalties(own.json())] == [
+    assert [(r["status"], r["status_name"]) for r in penalty_records(own.json())] == [
         ("repaired", "已修复")
     ]  # the enterprise still sees its own history
     # batch push tells subscribers to withdraw it: the newest change of the record is the
@@ -161,7 +151,7 @@ def test_a_rejected_repair_keeps_the_record_published(
     operator: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    set_clock(monkeypatch, _at(date(2026, 9, 1)))
+    set_clock(monkeypatch, beijing_morning(date(2026, 9, 1)))
     application = client.post(f"{API}/repairs", json=_body(), headers=firm).json()
     r = client.post(
         f"{API}/repairs/{application['id']}/review",
@@ -171,7 +161,7 @@ def test_a_rejected_repair_keeps_the_record_published(
     assert r.json()["status"] == "rejected"
     bank = institution_headers(session, "bank-repair")
     report = client.get(f"/api/v1/reports/{FIRM}", params={"purpose": "pre_loan"}, headers=bank)
-    assert [r["status"] for r in _penalties(report.json())] == ["published"]
+    assert [r["status"] for r in penalty_records(report.json())] == ["published"]
 
 
 def test_publication_ends_on_its_own_at_the_maximum(
@@ -182,24 +172,24 @@ def test_publication_ends_on_its_own_at_the_maximum(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     bank = institution_headers(session, "bank-expiry")
-    set_clock(monkeypatch, _at(date(2027, 5, 30)))  # the last day it is published
+    set_clock(monkeypatch, beijing_morning(date(2027, 5, 30)))  # the last day it is published
     assert client.post(f"{API}/sweep", headers=operator).json()["expired_records"] == 0
     report = client.get(f"/api/v1/reports/{FIRM}", params={"purpose": "pre_loan"}, headers=bank)
-    assert len(_penalties(report.json())) == 1
-    set_clock(monkeypatch, _at(date(2027, 5, 31)))  # D + 1 year
+    assert len(penalty_records(report.json())) == 1
+    set_clock(monkeypatch, beijing_morning(date(2027, 5, 31)))  # D + 1 year
     ended = client.post(f"{API}/sweep", headers=operator).json()
     assert ended["expired_records"] == 1
     assert ended["rerated_entities"] == 0  # this node has never rated: nothing to re-rate
     assert client.post(f"{API}/sweep", headers=operator).json()["expired_records"] == 0
     report = client.get(f"/api/v1/reports/{FIRM}", params={"purpose": "pre_loan"}, headers=bank)
-    assert _penalties(report.json()) == []
+    assert penalty_records(report.json()) == []
     own = client.get(f"/api/v1/reports/{FIRM}", params={"purpose": "self_query"}, headers=firm)
-    assert [r["status"] for r in _penalties(own.json())] == ["expired"]
+    assert [r["status"] for r in penalty_records(own.json())] == ["expired"]
     notices = client.get(f"{API}/notices", headers=firm).json()
     assert notices[0]["action"] == "publication_ended"
     late = client.post(
         f"{API}/repairs",
-        json=_body(commitment=commitment_echo(_at(date(2027, 6, 1)))),
+        json=_body(commitment=commitment_echo(beijing_morning(date(2027, 6, 1)))),
         headers=firm,
     )
     assert late.status_code == 409  # nothing left to repair
@@ -211,7 +201,7 @@ def test_regulators_and_other_providers_cannot_review(
     headers: Callable[[str, str], dict[str, str]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    set_clock(monkeypatch, _at(date(2026, 9, 1)))
+    set_clock(monkeypatch, beijing_morning(date(2026, 9, 1)))
     application = client.post(f"{API}/repairs", json=_body(), headers=firm).json()
     review = {"approve": True, "note": "同意"}
     regulator = headers("regulator", "reg-1")
@@ -238,7 +228,7 @@ def test_an_approved_repair_re_rates_the_entity_at_once(
         triggered_by="test",
         settings=settings,
     )
-    set_clock(monkeypatch, _at(date(2026, 9, 1)))
+    set_clock(monkeypatch, beijing_morning(date(2026, 9, 1)))
     application = client.post(f"{API}/repairs", json=_body(), headers=firm).json()
     client.post(
         f"{API}/repairs/{application['id']}/review",

@@ -7,12 +7,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from institution_factories import institution_token
-from sqlalchemy.orm import Session
 from web_helpers import sign_in
 
-from rongxin.access import service as access_service
-from rongxin.access.schemas import PrincipalKind
 from rongxin.catalog import service as catalog_service
 from rongxin.catalog.schemas import Catalog
 from rongxin.synth import service as synth
@@ -40,24 +36,26 @@ def secure_client(client: TestClient) -> TestClient:
 
 
 @pytest.fixture
-def make_key(session: Session) -> Callable[..., str]:
-    """Create an API key and return its token: ``make_key("operator", "ops")``."""
+def login(secure_client: TestClient, make_token: Callable[..., str]) -> Callable[..., TestClient]:
+    """Sign in as ``kind``/``code``, signing out whoever was signed in: ``login("operator",
+    "ops")``."""
 
-    def make(kind: str, code: str) -> str:
-        if PrincipalKind(kind) is PrincipalKind.institution:
-            return institution_token(session, code)
-        created = access_service.create_api_key(session, kind=PrincipalKind(kind), code=code)
-        return created.token
+    def as_(kind: str, code: str) -> TestClient:
+        secure_client.cookies.clear()
+        sign_in(secure_client, make_token(kind, code))
+        return secure_client
 
-    return make
+    return as_
 
 
 @pytest.fixture
-def signed_in(secure_client: TestClient, make_key: Callable[..., str]) -> Callable[..., TestClient]:
+def signed_in(
+    secure_client: TestClient, make_token: Callable[..., str]
+) -> Callable[..., TestClient]:
     """Sign the client in as a new key of ``kind``/``code``."""
 
     def login(kind: str, code: str) -> TestClient:
-        sign_in(secure_client, make_key(kind, code))
+        sign_in(secure_client, make_token(kind, code))
         return secure_client
 
     return login

@@ -10,13 +10,9 @@ from typing import Any
 import provider_factories
 from entity_factories import create_entity, make_uscc
 from fastapi.testclient import TestClient
-from institution_factories import institution_token
 from record_factories import create_record
 from sqlalchemy.orm import Session
-from web_helpers import sign_in
 
-from rongxin.access import service as access_service
-from rongxin.access.schemas import PrincipalKind
 from rongxin.consent.evidence import evidence_key
 from rongxin.consent.schemas import AuthorizationRead
 
@@ -50,23 +46,6 @@ def seed_firm(session: Session) -> str:
     )
     session.flush()
     return uscc
-
-
-def make_login(secure_client: TestClient, session: Session) -> Login:
-    """Sign the client in as ``kind``/``code`` (signing out whoever was signed in)."""
-
-    def as_(kind: str, code: str) -> TestClient:
-        secure_client.cookies.clear()
-        if PrincipalKind(kind) is PrincipalKind.institution:
-            token = institution_token(session, code)
-        else:
-            token = access_service.create_api_key(
-                session, kind=PrincipalKind(kind), code=code
-            ).token
-        sign_in(secure_client, token)
-        return secure_client
-
-    return as_
 
 
 def grant(

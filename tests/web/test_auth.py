@@ -45,9 +45,9 @@ def test_anonymous_header_offers_signin(secure_client: TestClient) -> None:
 
 
 def test_bad_key_shows_an_error_and_does_not_sign_in(
-    secure_client: TestClient, make_key: Callable[..., str]
+    secure_client: TestClient, make_token: Callable[..., str]
 ) -> None:
-    token = make_key("operator", "ops")
+    token = make_token("operator", "ops")
     form = secure_client.get("/signin")
     for wrong in ("rx_nothing_here", token[:-2] + "xx", "", "not-a-key"):
         r = secure_client.post(
@@ -61,9 +61,9 @@ def test_bad_key_shows_an_error_and_does_not_sign_in(
 
 
 def test_good_key_signs_in_with_a_signed_cookie_without_the_token(
-    secure_client: TestClient, make_key: Callable[..., str]
+    secure_client: TestClient, make_token: Callable[..., str]
 ) -> None:
-    token = make_key("operator", "ops")
+    token = make_token("operator", "ops")
     sign_in(secure_client, token, next_url="/quality")
     payload = session_payload(secure_client)
     signed = payload[auth.SESSION_KEY]
@@ -88,11 +88,11 @@ def test_good_key_signs_in_with_a_signed_cookie_without_the_token(
     assert again.headers["location"] == "/quality"
 
 
-def test_session_cookie_flags(secure_client: TestClient, make_key: Callable[..., str]) -> None:
+def test_session_cookie_flags(secure_client: TestClient, make_token: Callable[..., str]) -> None:
     form = secure_client.get("/signin")
     r = secure_client.post(
         "/signin",
-        data={"token": make_key("operator", "ops"), "csrf": csrf_of(form.text), "next": "/"},
+        data={"token": make_token("operator", "ops"), "csrf": csrf_of(form.text), "next": "/"},
         follow_redirects=False,
     )
     cookie = r.headers["set-cookie"].lower()
@@ -104,9 +104,9 @@ def test_session_cookie_flags(secure_client: TestClient, make_key: Callable[...,
 
 
 def test_a_tampered_cookie_is_anonymous(
-    secure_client: TestClient, make_key: Callable[..., str]
+    secure_client: TestClient, make_token: Callable[..., str]
 ) -> None:
-    sign_in(secure_client, make_key("operator", "ops"))
+    sign_in(secure_client, make_token("operator", "ops"))
     value = secure_client.cookies[auth.SESSION_COOKIE]
     payload = session_payload(secure_client)
     payload[auth.SESSION_KEY] = {**payload[auth.SESSION_KEY], "kind": "regulator"}  # type: ignore[dict-item]
@@ -117,10 +117,10 @@ def test_a_tampered_cookie_is_anonymous(
 
 
 def test_signin_form_needs_its_csrf_token(
-    secure_client: TestClient, make_key: Callable[..., str]
+    secure_client: TestClient, make_token: Callable[..., str]
 ) -> None:
     r = secure_client.post(
-        "/signin", data={"token": make_key("operator", "ops"), "csrf": "forged", "next": "/"}
+        "/signin", data={"token": make_token("operator", "ops"), "csrf": "forged", "next": "/"}
     )
     assert r.status_code == 400
     assert "登录页面已过期" in r.text
@@ -128,9 +128,9 @@ def test_signin_form_needs_its_csrf_token(
 
 
 def test_revoked_key_is_signed_out_at_once(
-    secure_client: TestClient, make_key: Callable[..., str], session: Session
+    secure_client: TestClient, make_token: Callable[..., str], session: Session
 ) -> None:
-    token = make_key("operator", "ops")
+    token = make_token("operator", "ops")
     sign_in(secure_client, token)
     assert secure_client.get("/quality").status_code == 200
     key_id = token[len("rx_") :].split("_", 1)[0]
@@ -167,13 +167,13 @@ def test_anonymous_is_redirected_to_signin_with_next(secure_client: TestClient) 
     ],
 )
 def test_open_redirects_are_refused(
-    secure_client: TestClient, make_key: Callable[..., str], target: str
+    secure_client: TestClient, make_token: Callable[..., str], target: str
 ) -> None:
     assert auth.safe_next(target) == "/"
     form = secure_client.get("/signin")
     r = secure_client.post(
         "/signin",
-        data={"token": make_key("operator", "ops"), "csrf": csrf_of(form.text), "next": target},
+        data={"token": make_token("operator", "ops"), "csrf": csrf_of(form.text), "next": target},
         follow_redirects=False,
     )
     assert r.status_code == 303
@@ -186,9 +186,9 @@ def test_relative_next_is_followed(target: str) -> None:
 
 
 def test_signout_needs_the_csrf_token(
-    secure_client: TestClient, make_key: Callable[..., str]
+    secure_client: TestClient, make_token: Callable[..., str]
 ) -> None:
-    sign_in(secure_client, make_key("regulator", "pboc-sup"))
+    sign_in(secure_client, make_token("regulator", "pboc-sup"))
     page = secure_client.get("/quality")
     assert 'action="/signout"' in page.text
     token = csrf_of(page.text)

@@ -14,7 +14,6 @@ from console_helpers import (
     MASKED,
     Login,
     grant,
-    make_login,
     seed_firm,
 )
 from entity_factories import make_uscc
@@ -29,11 +28,6 @@ from rongxin.audit import service as audit_service
 @pytest.fixture
 def firm(session: Session) -> str:
     return seed_firm(session)
-
-
-@pytest.fixture
-def login(secure_client: TestClient, session: Session) -> Login:
-    return make_login(secure_client, session)
 
 
 def _electricity_row(html: str) -> str:

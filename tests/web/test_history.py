@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from console_helpers import BANK, BANK_NAME, Login, grant, make_login, seed_firm
+from console_helpers import BANK, BANK_NAME, Login, grant, seed_firm
 from entity_factories import make_uscc
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -18,11 +18,6 @@ from rongxin.audit.schemas import AccessEvent, ActorKind, Outcome
 @pytest.fixture
 def firm(session: Session) -> str:
     return seed_firm(session)
-
-
-@pytest.fixture
-def login(secure_client: TestClient, session: Session) -> Login:
-    return make_login(secure_client, session)
 
 
 def _read(uscc: str, *, at: datetime, user_id: str | None = None, n: int = 0) -> AccessEvent:

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from console_helpers import BANK, Login, make_login
+from console_helpers import BANK, Login
 from entity_factories import create_entity, make_uscc
 from fastapi.testclient import TestClient
 from rating_factories import dishonest, penalty, rate
@@ -63,11 +63,6 @@ def rated(session: Session, settings: Settings) -> Rated:
         runs=(RatingRunRead.model_validate(first), RatingRunRead.model_validate(second)),
         portrait=rating_service.portrait(session, uscc=firm),
     )
-
-
-@pytest.fixture
-def login(secure_client: TestClient, session: Session) -> Login:
-    return make_login(secure_client, session)
 
 
 def _num(value: float, places: int = 1) -> str:

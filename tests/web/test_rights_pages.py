@@ -9,9 +9,11 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+import rights_factories
 from entity_factories import create_entity, make_uscc
 from fastapi.testclient import TestClient
 from record_factories import create_record
+from rights_factories import PROVIDER
 from sqlalchemy.orm import Session
 from web_helpers import csrf_of
 
@@ -31,7 +33,6 @@ from rongxin.rights.schemas import (
 
 FIRM = make_uscc(region="350102", seed=6601)
 FIRM_NAME = "福州市鼓楼区闽江异议测试有限公司"
-PROVIDER = "ndrc"  # admin_penalty's provider
 PDF = b"%PDF-1.4\n% evidence\n"
 
 Login = Callable[[str, str], TestClient]
@@ -42,16 +43,7 @@ def _penalty(session: Session, *, decided: str, no: str, severity: str = "一般
         session,
         item_code="admin_penalty",
         uscc=FIRM,
-        payload={
-            "decision_no": no,
-            "violation_type": "未按规定公示年度报告",
-            "penalty_type": "罚款",
-            "fine_amount": 5000,
-            "decision_date": decided,
-            "authority": "福州市鼓楼区市场监督管理局",
-            "severity": severity,
-            "special_domain": "无",
-        },
+        payload=rights_factories.penalty(decision_no=no, decision_date=decided, severity=severity),
     )
     return record.record_key
 
@@ -61,17 +53,6 @@ def penalty(session: Session) -> str:
     """The firm (registered) with one administrative penalty, repairable now; its key."""
     create_entity(session, uscc=FIRM, name=FIRM_NAME)
     return _penalty(session, decided="2025-01-10", no="榕鼓市监罚〔2025〕12号")
-
-
-@pytest.fixture
-def login(signed_in: Callable[..., TestClient], secure_client: TestClient) -> Login:
-    """Sign in as ``kind``/``code`` (signing out whoever was signed in)."""
-
-    def as_(kind: str, code: str) -> TestClient:
-        secure_client.cookies.clear()
-        return signed_in(kind, code)
-
-    return as_
 
 
 def _hidden(page: str, name: str) -> str:

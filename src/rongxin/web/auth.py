@@ -72,6 +72,12 @@ class WebPrincipal:
     user_id: str | None = None
 
     @property
+    def principal(self) -> Principal:
+        """The access principal the services and the policy know: the party, and the person
+        (user id) or key behind it."""
+        return Principal(kind=self.kind, code=self.code, key_id=self.key_id, user_id=self.user_id)
+
+    @property
     def is_staff(self) -> bool:
         return self.kind in STAFF
 
@@ -392,14 +398,7 @@ def signout(request: Request, csrf: CsrfForm = "") -> Response:
 def staff_actor(principal: WebPrincipal) -> str:
     """Who acted on a staff page, as the institutions service names actors (the party, and the
     person or key behind it: two people of one party are two actors for the four-eyes rule)."""
-    return institutions_service.actor_of(
-        Principal(
-            kind=principal.kind,
-            code=principal.code,
-            key_id=principal.key_id,
-            user_id=principal.user_id,
-        )
-    )
+    return institutions_service.actor_of(principal.principal)
 
 
 def staff_page(

@@ -325,9 +325,7 @@ def report_viewer(
 
 
 def _principal(web: WebPrincipal | None) -> Principal | None:
-    if web is None:
-        return None
-    return Principal(kind=web.kind, code=web.code, key_id=web.key_id, user_id=web.user_id)
+    return web.principal if web is not None else None
 
 
 def _purpose_name(purpose: Purpose, locale: str) -> str:

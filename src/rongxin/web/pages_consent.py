@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
-from rongxin.access.schemas import PURPOSE_NAMES, Principal, PrincipalKind
+from rongxin.access.schemas import PURPOSE_NAMES, PrincipalKind
 from rongxin.catalog.schemas import Catalog
 from rongxin.config import Settings
 from rongxin.consent import lifecycle, service
@@ -63,15 +63,6 @@ AuthorizationViewer = Annotated[
         )
     ),
 ]
-
-
-def actor_of(principal: WebPrincipal) -> Principal:
-    return Principal(
-        kind=principal.kind,
-        code=principal.code,
-        key_id=principal.key_id,
-        user_id=principal.user_id,
-    )
 
 
 def _entity_name(session: Session, uscc: str) -> str | None:
@@ -204,7 +195,7 @@ def _decide(
     common: dict[str, Any] = {
         "authorization_id": authorization_id,
         "uscc": principal.code,
-        "actor": actor_of(principal),
+        "actor": principal.principal,
         "now": utcnow(),
     }
     if action == "approve":

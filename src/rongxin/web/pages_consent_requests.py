@@ -34,7 +34,6 @@ from rongxin.web.pages import PageRoute
 from rongxin.web.pages_consent import (
     DONE_MESSAGES,
     LIST_LIMIT,
-    actor_of,
     view_context,
 )
 from rongxin.web.rendering import locale_of, no_store, render
@@ -259,7 +258,7 @@ def consent_request_submit(
             templates=templates,
             institution_code=principal.code,
             spec=_spec(form),
-            actor=actor_of(principal),
+            actor=principal.principal,
             now=utcnow(),
             uscc_allow_list=entities_service.load_allow_list(settings.uscc_allowlist_path),
         )

@@ -61,10 +61,6 @@ SignedIn = Annotated[WebPrincipal, Depends(require_web_principal(*PrincipalKind)
 # ---- who looks, for what ------------------------------------------------------------------------
 
 
-def _principal(web: WebPrincipal) -> Principal:
-    return Principal(kind=web.kind, code=web.code, key_id=web.key_id, user_id=web.user_id)
-
-
 def purpose_choices(session: Session, web: WebPrincipal) -> tuple[Purpose, ...]:
     """The purposes the page offers ``web`` (an institution: those it is approved for)."""
     offered = RATING_PURPOSES.get(web.kind, ())
@@ -222,7 +218,7 @@ def entity_rating(
     ] = None,
 ) -> Response:
     code = uscc.strip().upper()
-    principal = _principal(web)
+    principal = web.principal
     choices = purpose_choices(session, web)
     chosen = purpose or (choices[0] if choices else Purpose.public_inquiry)
     offered = choices if chosen in choices else (*choices, chosen)

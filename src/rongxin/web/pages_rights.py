@@ -29,7 +29,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from rongxin.access.schemas import Principal, PrincipalKind, Purpose
+from rongxin.access.schemas import PrincipalKind, Purpose
 from rongxin.catalog.schemas import Catalog
 from rongxin.deps import SessionDep
 from rongxin.entities import service as entities_service
@@ -112,10 +112,6 @@ Done = Annotated[str, Query(max_length=16)]
 
 
 # ---- small helpers ------------------------------------------------------------------------------
-
-
-def principal_of(web: WebPrincipal) -> Principal:
-    return Principal(kind=web.kind, code=web.code, key_id=web.key_id, user_id=web.user_id)
 
 
 def entity_name(session: Session, uscc: str) -> str | None:

@@ -20,7 +20,7 @@ from rongxin.rights import evidence
 from rongxin.rights import service as rights_service
 from rongxin.rights.schemas import CaseKind
 from rongxin.web.pages import PageRoute
-from rongxin.web.pages_rights import CaseViewer, case_path, principal_of
+from rongxin.web.pages_rights import CaseViewer, case_path
 from rongxin.web.rendering import no_store
 
 rights_evidence_router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -99,7 +99,7 @@ def rights_attachment(
 ) -> Response:
     """An evidence file, for the enterprise and whoever handles its case; every read by someone
     other than the enterprise is logged (as ``GET /api/v1/rights/attachments/{id}``)."""
-    actor = principal_of(principal)
+    actor = principal.principal
     meta, content = evidence.readable_attachment(
         session, attachment_id=attachment_id, principal=actor
     )

@@ -38,7 +38,6 @@ from rongxin.web.pages_rights import (
     act,
     done_message,
     entity_name,
-    principal_of,
     view_names,
 )
 from rongxin.web.rendering import locale_of, no_store, render
@@ -239,7 +238,7 @@ def rights_commitment_broken(
         rights_service.break_commitment(
             session,
             commitment_id=commitment_id,
-            principal=principal_of(principal),
+            principal=principal.principal,
             note=note.strip(),
         )
 

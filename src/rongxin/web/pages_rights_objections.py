@@ -41,7 +41,6 @@ from rongxin.web.pages_rights import (
     act,
     back_to,
     case_page,
-    principal_of,
     text_of,
 )
 from rongxin.web.pages_rights_evidence import attach_to_case
@@ -146,7 +145,7 @@ def rights_objection_file(
             rules=rules,
             calendar=calendar,
             texts=texts,
-            principal=principal_of(principal),
+            principal=principal.principal,
             body=body,
         )
         return attach_to_case(
@@ -190,7 +189,7 @@ def rights_objection(
     catalog: CatalogDep,
     done: Done = "",
 ) -> Response:
-    o = objections.get(session, objection_id=objection_id, principal=principal_of(principal))
+    o = objections.get(session, objection_id=objection_id, principal=principal.principal)
     kind = principal.kind
     # the record's values go to the enterprise and the providing department only
     view = (
@@ -229,7 +228,7 @@ def rights_objection_withdraw(
         back=f"/rights/objections/{objection_id}",
         done="withdrawn",
         run=lambda: objections.withdraw(
-            session, objection_id=objection_id, principal=principal_of(principal)
+            session, objection_id=objection_id, principal=principal.principal
         ),
     )
 
@@ -257,7 +256,7 @@ def rights_objection_accept(
         run=lambda: objections.accept(
             session,
             objection_id=objection_id,
-            principal=principal_of(principal),
+            principal=principal.principal,
             rules=rules,
             calendar=calendar,
             note=note.strip(),
@@ -282,7 +281,7 @@ def rights_objection_reject(
     def run() -> None:
         text = check_text(locale, note, name="note", minimum=2)
         objections.reject(
-            session, objection_id=objection_id, principal=principal_of(principal), note=text
+            session, objection_id=objection_id, principal=principal.principal, note=text
         )
 
     return act(
@@ -308,7 +307,7 @@ def rights_objection_answer(
     form: FormDep,
 ) -> Response:
     locale = locale_of(request)
-    actor = principal_of(principal)
+    actor = principal.principal
 
     def run() -> None:
         o = objections.get(session, objection_id=objection_id, principal=actor)

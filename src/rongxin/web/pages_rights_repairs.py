@@ -35,7 +35,6 @@ from rongxin.web.pages_rights import (
     act,
     back_to,
     case_page,
-    principal_of,
 )
 from rongxin.web.pages_rights_evidence import attach_to_case
 from rongxin.web.pages_rights_forms import (
@@ -144,7 +143,7 @@ def rights_repair_apply(
             rules=rules,
             calendar=calendar,
             texts=texts,
-            principal=principal_of(principal),
+            principal=principal.principal,
             body=body,
         )
         return attach_to_case(
@@ -189,7 +188,7 @@ def rights_repair(
     catalog: CatalogDep,
     done: Done = "",
 ) -> Response:
-    r = repair.get(session, application_id=application_id, principal=principal_of(principal))
+    r = repair.get(session, application_id=application_id, principal=principal.principal)
     kind = principal.kind
     open_ = r.status is RepairStatus.submitted
     context = {
@@ -220,7 +219,7 @@ def rights_repair_withdraw(
         back=f"/rights/repairs/{application_id}",
         done="withdrawn",
         run=lambda: repair.withdraw(
-            session, application_id=application_id, principal=principal_of(principal)
+            session, application_id=application_id, principal=principal.principal
         ),
     )
 
@@ -253,7 +252,7 @@ def rights_repair_review(
         return repair.review(
             session,
             application_id=application_id,
-            principal=principal_of(principal),
+            principal=principal.principal,
             body=body,
             rules=rules,
             rerate=repair.rerate_hook(catalog, settings, f"repair:{application_id}"),

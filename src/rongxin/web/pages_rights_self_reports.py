@@ -18,7 +18,7 @@ from rongxin.rights import service as rights_service
 from rongxin.rights.deps import CommitmentsDep
 from rongxin.rights.schemas import SelfReportCreate
 from rongxin.web.pages import PageRoute
-from rongxin.web.pages_rights import EnterpriseOwner, FormDep, principal_of, text_of
+from rongxin.web.pages_rights import EnterpriseOwner, FormDep, text_of
 from rongxin.web.pages_rights_evidence import attach_uploads
 from rongxin.web.pages_rights_forms import echo, file_signed, form_page, validated
 
@@ -112,7 +112,7 @@ def rights_self_report_submit(
             session,
             catalog=catalog,
             texts=texts,
-            principal=principal_of(principal),
+            principal=principal.principal,
             body=body,
             origin_node=settings.node_id,
         )
