@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from rongxin.app import create_app
 from rongxin.config import Settings
-from rongxin.db.group_commit import GroupCommitWriter
+from rongxin.db.group_commit import Batched, GroupCommitWriter, run_now
 from rongxin.db.session import session_factory
 from rongxin.deps import GroupCommitDep
 from rongxin.errors import ServiceUnavailable
@@ -151,6 +151,80 @@ def test_one_failure_fails_only_its_caller(writer: GroupCommitWriter, probe_engi
     assert writer.stats.retried_batches == 1
     assert writer.stats.failed_jobs == 2
     assert writer.pending == 0
+
+
+CALLS: list[list[int]] = []
+
+
+def put_many(session: Session, ids: list[int]) -> list[int | Exception]:
+    """A batched call: one multi-row INSERT for every caller's id; odd ids are refused (their
+    callers get the error, the rest of the batch goes on)."""
+    CALLS.append(list(ids))
+    kept = [i for i in ids if i % 2 == 0]
+    if kept:
+        session.execute(insert(probe), [{"id": i, "note": "many"} for i in kept])
+    return [i if i % 2 == 0 else ValueError(f"odd {i}") for i in ids]
+
+
+def test_batched_calls_run_once_per_batch_and_fail_only_their_own_callers(
+    writer: GroupCommitWriter, probe_engine: Engine
+) -> None:
+    CALLS.clear()
+
+    async def main() -> list[object]:
+        gate = Gate()
+        first = asyncio.ensure_future(writer.submit(gate))
+        await asyncio.to_thread(gate.started.wait)
+        jobs: list[object] = [Batched(put_many, 0), put(100), Batched(put_many, 1)]
+        jobs += [Batched(put_many, 2), put(101), Batched(put_many, 4)]
+        rest = [asyncio.ensure_future(writer.submit(job)) for job in jobs]  # type: ignore[arg-type]
+        await _until(lambda: writer.pending == 7)
+        gate.opened.set()
+        return list(await asyncio.gather(first, *rest, return_exceptions=True))
+
+    results = asyncio.run(main())
+    assert CALLS == [[0, 1, 2, 4]]  # one call for the whole batch, in the order submitted
+    assert results[0] == "gate"
+    assert [results[1], results[2], results[4], results[5], results[6]] == [0, 100, 2, 101, 4]
+    assert isinstance(results[3], ValueError)
+    assert str(results[3]) == "odd 1"
+    assert committed_ids(probe_engine) == [0, 2, 4, 100, 101]
+    assert writer.stats.retried_batches == 0  # a returned refusal does not fail the batch
+    assert writer.stats.failed_jobs == 1
+
+
+def test_a_failing_batched_call_is_run_again_per_caller(
+    writer: GroupCommitWriter, probe_engine: Engine
+) -> None:
+    """When the batched function raises (here: a duplicate key from one caller), every job of
+    the batch runs again alone, so only the caller whose argument is bad fails."""
+    CALLS.clear()
+
+    async def main() -> list[object]:
+        gate = Gate()
+        first = asyncio.ensure_future(writer.submit(gate))
+        await asyncio.to_thread(gate.started.wait)
+        rest = [asyncio.ensure_future(writer.submit(Batched(put_many, i))) for i in (2, 4, 2)]
+        await _until(lambda: writer.pending == 4)
+        gate.opened.set()
+        return list(await asyncio.gather(first, *rest, return_exceptions=True))
+
+    results = asyncio.run(main())
+    assert CALLS == [[2, 4, 2], [2], [4], [2]]
+    assert results[1:3] == [2, 4]
+    assert type(results[3]).__name__ == "IntegrityError"
+    assert committed_ids(probe_engine) == [2, 4]
+    assert writer.stats.retried_batches == 1
+
+
+def test_run_now_runs_work_in_the_callers_transaction(probe_engine: Engine) -> None:
+    with session_factory(probe_engine)() as session:
+        assert run_now(session, Batched(put_many, 6)) == 6
+        assert run_now(session, put(7)) == 7
+        with pytest.raises(ValueError, match="odd 9"):
+            run_now(session, Batched(put_many, 9))
+        session.commit()
+    assert committed_ids(probe_engine) == [6, 7]
 
 
 def test_a_lone_failure_is_reported(writer: GroupCommitWriter) -> None:

@@ -348,6 +348,21 @@ def test_quota_per_china_day_then_429(session: Session) -> None:
         quota.consume_quota(session, institution_code="bank-fz", n=0, at=next_day)
 
 
+def test_a_batch_of_reads_counts_what_the_quota_leaves(session: Session) -> None:
+    """The group-commit writer counts a batch of reads at once: all of them when the quota
+    allows, else the first ones up to the quota, and the refusal for the rest."""
+    onboard(session, at=T0, daily_quota=5)
+    assert quota.consume_up_to(session, institution_code="bank-fz", n=3, at=T0) == (3, None)
+    counted, refusal = quota.consume_up_to(session, institution_code="bank-fz", n=4, at=T0)
+    assert counted == 2
+    assert isinstance(refusal, QuotaExceeded)
+    assert refusal.details["used"] == 5
+    assert quota.quota_usage(session, institution_code="bank-fz", at=T0).used == 5
+    counted, refusal = quota.consume_up_to(session, institution_code="bank-fz", n=1, at=T0)
+    assert (counted, type(refusal)) == (0, QuotaExceeded)
+    assert quota.quota_usage(session, institution_code="bank-fz", at=T0).used == 5
+
+
 def test_quota_refused_for_a_suspended_institution(session: Session) -> None:
     onboard(session, at=T0)
     service.suspend(session, code="bank-fz", actor="operator", reason="x", at=T0)

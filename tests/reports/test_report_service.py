@@ -6,13 +6,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from report_factories import ID_NUMBER, NAME, OLD_AUTHORITY, REPAIRED_NO, TAX_PAID_MARK, Seeded
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from rongxin.access.schemas import Principal, PrincipalKind
+from rongxin.audit.models import AuditEntry
 from rongxin.catalog.schemas import Catalog
 from rongxin.config import Settings
 from rongxin.entities.errors import EntityNotFound, InvalidUscc
+from rongxin.institutions import quota
+from rongxin.institutions.errors import QuotaExceeded
+from rongxin.institutions.models import Institution
 from rongxin.reports import service
 from rongxin.reports.errors import PurposeNotAllowed, UnknownProvider
 from rongxin.reports.models import ReportIssue, ReportIssueSource
@@ -263,6 +267,36 @@ def test_issue_logs_requester_purpose_and_sources(
         ("samr", "abnormal_operation"): 1,
         ("sat", "tax_arrears"): 1,
     }  # tax_payment (authorized) and self_statement (on request) were not shown: not counted
+
+
+def test_a_batch_of_issuances_is_logged_at_once_and_refused_past_the_quota(
+    session: Session, settings: Settings, catalog: Catalog, seeded: Seeded
+) -> None:
+    """The API logs reports a batch at a time: one statement of each kind for all of them.
+    A report past the institution's daily quota is refused (429) and nothing of it is logged;
+    the others are logged in full, with their access-log entries."""
+    session.execute(update(Institution).where(Institution.code == BANK.code).values(daily_quota=2))
+    reports = [_build(session, catalog, seeded.uscc) for _ in range(3)]
+    anonymous = _build(
+        session, catalog, seeded.uscc, requester=None, purpose=ReportPurpose.public_inquiry
+    )
+    batch = [
+        service.Issuance(report=r, requester=BANK, format=ReportFormat.json, settings=settings)
+        for r in reports
+    ]
+    batch.insert(1, service.Issuance(
+        report=anonymous, requester=None, format=ReportFormat.html, settings=settings
+    ))  # fmt: skip
+    outcome = service.record_issuances(session, batch)
+    assert [type(o).__name__ for o in outcome] == ["NoneType"] * 3 + ["QuotaExceeded"]
+    assert isinstance(outcome[3], QuotaExceeded)
+    assert outcome[3].status == 429
+    logged = {r.report_id for r in reports[:2]} | {anonymous.report_id}
+    assert set(session.scalars(select(ReportIssue.id))) == logged
+    assert set(session.scalars(select(ReportIssueSource.report_id).distinct())) == logged
+    details = list(session.scalars(select(AuditEntry.detail).order_by(AuditEntry.seq)))
+    assert details == [f"report {r.report_id}" for r in (reports[0], anonymous, reports[1])]
+    assert quota.quota_usage(session, institution_code=BANK.code).used == 2
 
 
 def test_provider_usage_matches_issuances(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TypeVar
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
+from rongxin.db.group_commit import Work, run_now
 from rongxin.deps import get_group_commit, get_session
 
 T = TypeVar("T")
@@ -21,13 +22,13 @@ class InlineWriter:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def submit_sync(self, fn: Callable[[Session], T], timeout: float | None = None) -> T:
-        result = fn(self.session)
+    def submit_sync(self, work: Work[T], timeout: float | None = None) -> T:
+        result = run_now(self.session, work)
         self.session.flush()
         return result
 
-    async def submit(self, fn: Callable[[Session], T]) -> T:
-        return self.submit_sync(fn)
+    async def submit(self, work: Work[T]) -> T:
+        return self.submit_sync(work)
 
 
 def use_test_session(app: FastAPI, session: Session) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from web_helpers import csrf_of, sign_in
 
 from rongxin.access import service as access_service
+from rongxin.access.schemas import PrincipalKind
 from rongxin.web import auth
 
 
@@ -57,6 +58,22 @@ def test_bad_key_shows_an_error_and_does_not_sign_in(
         assert "密钥无效、已过期或已被吊销" in r.text
         assert 'role="alert"' in r.text
         assert 'aria-invalid="true"' in r.text
+    assert secure_client.get("/quality", follow_redirects=False).status_code == 303
+
+
+def test_a_key_of_an_institution_without_access_does_not_sign_in(
+    secure_client: TestClient, session: Session
+) -> None:
+    """A valid key is not enough: its holder must be able to act (an institution onboarded and
+    active), checked at sign-in as on every request."""
+    kind = PrincipalKind.institution
+    token = access_service.create_api_key(session, kind=kind, code="bank-not-onboarded").token
+    form = secure_client.get("/signin")
+    r = secure_client.post(
+        "/signin", data={"token": token, "csrf": csrf_of(form.text), "next": "/"}
+    )
+    assert r.status_code == 400
+    assert "密钥无效、已过期或已被吊销" in r.text
     assert secure_client.get("/quality", follow_redirects=False).status_code == 303
 
 

@@ -28,8 +28,10 @@ def get_principal(
     """The caller behind an ``rx_`` API key or an OAuth2 access token, if it may still act.
 
     A token's signature and expiry are checked without the database; then, for both kinds of
-    credential, :func:`rongxin.access.service.principal_is_active` (primary-key lookups) makes
-    revocation of the key, or suspension of its holder, effective at once.
+    credential, the key (an API key, or the client key behind a token) and its holder are
+    looked up (``rongxin.access.service.authenticate`` / ``principal_is_active``, primary-key
+    lookups), which makes revocation of the key, or suspension of its holder, effective at
+    once.
     """
     if credentials is None:
         raise Unauthenticated(
@@ -37,9 +39,8 @@ def get_principal(
         )
     token = credentials.credentials
     if token.startswith(service.TOKEN_PREFIX):
-        principal = service.authenticate(session, token=token)
-    else:
-        principal = tokens.verify_access_token(settings=settings, token=token)
+        return service.authenticate(session, token=token)  # checks the holder too
+    principal = tokens.verify_access_token(settings=settings, token=token)
     if not service.principal_is_active(session, principal):
         raise Unauthenticated(tokens.INVALID_CREDENTIALS)
     return principal

@@ -40,6 +40,7 @@ from rongxin.consent.schemas import AuthorizationRead
 from rongxin.db.base import utcnow
 from rongxin.institutions import quota
 from rongxin.institutions import service as institutions_service
+from rongxin.institutions.errors import InstitutionNotActive
 from rongxin.records import service as records_service
 from rongxin.records.schemas import (
     ALL_STATUSES,
@@ -197,8 +198,33 @@ def count_read(
 ) -> None:
     """Count one read against an institution's daily quota (429 when it is used up). Called
     where the read is logged, so that refused reads count nothing."""
-    if principal is not None and principal.kind is PrincipalKind.institution:
-        quota.consume_quota(session, institution_code=principal.code, n=1, at=at)
+    refusal = count_reads(session, principals=[principal], at=at)[0]
+    if refusal is not None:
+        raise refusal
+
+
+def count_reads(
+    session: Session, *, principals: Sequence[Principal | None], at: datetime | None = None
+) -> list[Exception | None]:
+    """:func:`count_read` for a batch of reads (one per principal, in order), one quota
+    statement per institution: for each read ``None`` when counted, else why it was refused
+    (the quota used up, the institution no longer active). Refused reads count nothing."""
+    outcome: list[Exception | None] = [None] * len(principals)
+    by_institution: dict[str, list[int]] = {}
+    for n, principal in enumerate(principals):
+        if principal is not None and principal.kind is PrincipalKind.institution:
+            by_institution.setdefault(principal.code, []).append(n)
+    for code, positions in by_institution.items():
+        refusal: Exception | None
+        try:
+            counted, refusal = quota.consume_up_to(
+                session, institution_code=code, n=len(positions), at=at
+            )
+        except InstitutionNotActive as exc:  # no longer active: none of its reads may be handed out
+            counted, refusal = 0, exc
+        for n in positions[counted:]:
+            outcome[n] = refusal
+    return outcome
 
 
 def require(

@@ -54,7 +54,9 @@ def create_api_key(
 
 
 def authenticate(session: Session, *, token: str) -> Principal:
-    """The principal behind a bearer token, or Unauthenticated (never says which part failed)."""
+    """The principal behind an ``rx_`` API key that may act now (the key neither revoked nor
+    expired, and :func:`principal_is_active`), or Unauthenticated (never says which part
+    failed)."""
     failure = Unauthenticated("missing, unknown, expired or revoked API key")
     if not token.startswith(TOKEN_PREFIX):
         raise failure
@@ -65,9 +67,16 @@ def authenticate(session: Session, *, token: str) -> Principal:
     now = utcnow()
     if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
         raise failure
+    principal = Principal(
+        kind=PrincipalKind(key.principal_kind), code=key.principal_code, key_id=key_id
+    )
+    # the one hook for cutting access; ``key`` is still referenced here, so the hook's own
+    # look-up of it is answered from the session's identity map, not by a second query
+    if not principal_is_active(session, principal):
+        raise failure
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_GRANULARITY:
         key.last_used_at = now  # coarse, so that busy keys do not write on every request
-    return Principal(kind=PrincipalKind(key.principal_kind), code=key.principal_code, key_id=key_id)
+    return principal
 
 
 def principal_for_key(session: Session, *, key_id: str) -> Principal:

@@ -131,9 +131,11 @@ def append(
         seqs.append(seq)
         rows.append({"seq": seq, **_as_dict(fields), "entry_hash": prev})
         item_rows.extend({"seq": seq, "item_code": code} for code in event.items)
-    session.execute(insert(AuditEntry), rows)
+    # Core executemany on the session's connection: plain rows, no ORM bulk-insert bookkeeping
+    connection = session.connection()
+    connection.execute(insert(AuditEntry), rows)
     if item_rows:
-        session.execute(insert(AuditEntryItem), item_rows)
+        connection.execute(insert(AuditEntryItem), item_rows)
     head.seq, head.entry_hash = seq, prev
     if seq - head.checkpoint_seq >= settings.audit_checkpoint_every:
         _sign(session, head, chain.checkpoint_key(settings))

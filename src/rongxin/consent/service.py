@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from rongxin.access.schemas import Principal, Purpose
@@ -276,19 +276,23 @@ def active_authorizations(
     Item scope, mode and reconfirmation are per read: see :func:`active_authorization` (or
     ``AuthorizationRead.allows_mode`` and ``needs_reconfirmation``).
     """
-    stmt = (
-        select(Authorization)
-        .where(
-            Authorization.uscc == uscc,
-            Authorization.institution_code == institution_code,
-            Authorization.status == AuthorizationStatus.active.value,
-            Authorization.purpose == purpose.value,
-            Authorization.valid_from <= at,
-            Authorization.valid_until > at,
-        )
-        .order_by(Authorization.valid_until.desc(), Authorization.id)
+    params = {"uscc": uscc, "institution": institution_code, "purpose": purpose.value, "at": at}
+    return [to_read(row, at) for row in session.scalars(_ACTIVE_FOR_PURPOSE, params)]
+
+
+# built once (every report runs it): no statement construction per call
+_ACTIVE_FOR_PURPOSE = (
+    select(Authorization)
+    .where(
+        Authorization.uscc == bindparam("uscc"),
+        Authorization.institution_code == bindparam("institution"),
+        Authorization.status == AuthorizationStatus.active.value,
+        Authorization.purpose == bindparam("purpose"),
+        Authorization.valid_from <= bindparam("at"),
+        Authorization.valid_until > bindparam("at"),
     )
-    return [to_read(row, at) for row in session.scalars(stmt)]
+    .order_by(Authorization.valid_until.desc(), Authorization.id)
+)
 
 
 def active_authorization(

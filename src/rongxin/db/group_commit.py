@@ -6,9 +6,14 @@ PostgreSQL a WAL flush — per request. ``GroupCommitWriter`` runs one backgroun
 own sessions from the session factory. Callers hand it a function ``fn(session) -> T``:
 
 * ``await writer.submit(fn)`` from async code, ``writer.submit_sync(fn)`` from threads;
+* or a :class:`Batched` call — one function for many callers' arguments,
+  ``fn(session, [arg, …]) -> [result or exception, …]`` — so that work which is cheaper in bulk
+  (one multi-row INSERT, one quota statement, one lock of a chain head) is done once per batch;
+  a returned exception fails only its own caller;
 * the thread takes everything queued (at most ``max_batch``), runs all the functions in ONE
-  transaction, commits, and only then resolves each caller with its function's result — a
-  caller's await returns after its write is committed (durable);
+  transaction (the batched calls of one function together, in the order they came), commits,
+  and only then resolves each caller with its function's result — a caller's await returns
+  after its write is committed (durable);
 * if the batch fails (a function raises, or the commit does), every function is run again
   alone, in its own transaction: one bad item fails only its own caller, with its exception.
   Functions must therefore only do database work through the session they are given (they may
@@ -38,14 +43,30 @@ from rongxin.logging import get_logger
 log = get_logger(__name__)
 
 T = TypeVar("T")
+A = TypeVar("A")
 
 DEFAULT_MAX_BATCH: Final = 500
 DEFAULT_MAX_QUEUE: Final = 10_000
 
 
+@dataclass(frozen=True, slots=True)
+class Batched(Generic[A, T]):
+    """One caller's argument to a function that does the work of a whole batch of callers:
+    ``fn(session, args)`` returns one result per argument, in order; a result that is an
+    exception is raised to its caller alone. ``fn`` must be a module-level function (calls are
+    grouped by it) that only does database work through the session (it may run twice)."""
+
+    fn: Callable[[Session, list[A]], list[T | Exception]]
+    arg: A
+
+
+#: what a job runs: a function of the session, or one argument of a batched call
+Work = Callable[[Session], T] | Batched[Any, T]
+
+
 @dataclass(slots=True)
 class _Job(Generic[T]):
-    fn: Callable[[Session], T]
+    work: Work[T]
     future: Future[T]
 
 
@@ -138,20 +159,21 @@ class GroupCommitWriter:
 
     # ---- submitting -----------------------------------------------------------------------
 
-    async def submit(self, fn: Callable[[Session], T]) -> T:
-        """Run ``fn(session)`` in the next batch; returns its result once committed."""
+    async def submit(self, work: Work[T]) -> T:
+        """Run ``work`` (``fn(session)``, or a :class:`Batched` call) in the next batch; returns
+        its result once committed."""
         if not self._slots.acquire(blocking=False):
             await self._wait_for_slot()
-        future = self._enqueue(fn)
+        future = self._enqueue(work)
         # shield: cancelling the caller does not withdraw work that is already queued
         return await asyncio.shield(asyncio.wrap_future(future))
 
-    def submit_sync(self, fn: Callable[[Session], T], timeout: float | None = None) -> T:
+    def submit_sync(self, work: Work[T], timeout: float | None = None) -> T:
         """Like :meth:`submit`, for threads; blocks until committed (or ``timeout``)."""
         if threading.current_thread() is self._thread:
             raise RuntimeError("submit_sync called from the writer thread would wait forever")
         self._slots.acquire()
-        return self._enqueue(fn).result(timeout)
+        return self._enqueue(work).result(timeout)
 
     async def _wait_for_slot(self) -> None:
         loop = asyncio.get_running_loop()
@@ -163,7 +185,7 @@ class GroupCommitWriter:
             waiting.add_done_callback(lambda _done: self._slots.release())
             raise
 
-    def _enqueue(self, fn: Callable[[Session], T]) -> Future[T]:
+    def _enqueue(self, work: Work[T]) -> Future[T]:
         """Queue a job (its slot is already taken)."""
         future: Future[T] = Future()
         with self._lock:
@@ -171,7 +193,7 @@ class GroupCommitWriter:
                 self._slots.release()
                 raise ServiceUnavailable("the group-commit writer is not running")
             self._pending += 1
-            self._queue.put(_Job(fn, future))
+            self._queue.put(_Job(work, future))
         return future
 
     # ---- the writer thread ----------------------------------------------------------------
@@ -206,7 +228,7 @@ class GroupCommitWriter:
         self.stats._record(len(batch))
         try:
             with self._factory() as session:
-                results = [job.fn(session) for job in batch]
+                results = _run_jobs(session, batch)
                 session.commit()
         except Exception as exc:
             if len(batch) == 1:
@@ -218,21 +240,28 @@ class GroupCommitWriter:
             for job in batch:
                 self._run_alone(job)
             return
-        for job, result in zip(batch, results, strict=True):
-            self._done(job)
-            job.future.set_result(result)
+        self._resolve(batch, results)
 
     def _run_alone(self, job: _Job[Any]) -> None:
         try:
             with self._factory() as session:
-                result = job.fn(session)
+                results = _run_jobs(session, [job])
                 session.commit()
         except Exception as exc:
             self.stats.failed_jobs += 1
             self._finish([job], exc)
         else:
+            self._resolve([job], results)
+
+    def _resolve(self, jobs: list[_Job[Any]], results: list[Any]) -> None:
+        """Hand each caller its result, or the exception its batched call returned for it."""
+        for job, result in zip(jobs, results, strict=True):
             self._done(job)
-            job.future.set_result(result)
+            if isinstance(job.work, Batched) and isinstance(result, Exception):
+                self.stats.failed_jobs += 1
+                job.future.set_exception(result)
+            else:
+                job.future.set_result(result)
 
     def _done(self, job: _Job[Any]) -> None:
         """Free the job's queue slot (before its caller is woken, so counts are current)."""
@@ -254,3 +283,43 @@ class GroupCommitWriter:
                 return
             if isinstance(item, _Job):
                 self._finish([item], exc)
+
+
+def _run_jobs(session: Session, jobs: list[_Job[Any]]) -> list[Any]:
+    """Run ``jobs`` in ``session``: plain functions one by one, each batched function once for
+    all of its arguments (at the place of its first job); results in the jobs' order."""
+    results: list[Any] = [None] * len(jobs)
+    batched: dict[Callable[..., Any], list[int]] = {}
+    for n, job in enumerate(jobs):
+        if isinstance(job.work, Batched):
+            batched.setdefault(job.work.fn, []).append(n)
+    done: set[Callable[..., Any]] = set()
+    for n, job in enumerate(jobs):
+        work = job.work
+        if not isinstance(work, Batched):
+            results[n] = work(session)
+            continue
+        if work.fn in done:
+            continue
+        done.add(work.fn)
+        positions = batched[work.fn]
+        args = [
+            job.work.arg for job in (jobs[p] for p in positions) if isinstance(job.work, Batched)
+        ]
+        answers = work.fn(session, args)
+        if len(answers) != len(positions):
+            raise RuntimeError(f"{work.fn.__name__} answered {len(answers)} of {len(positions)}")
+        for p, answer in zip(positions, answers, strict=True):
+            results[p] = answer
+    return results
+
+
+def run_now(session: Session, work: Work[T]) -> T:
+    """Run ``work`` at once in ``session``'s transaction, as a batch of one (for callers and
+    tests that log in their own transaction); a batched call's exception is raised."""
+    if not isinstance(work, Batched):
+        return work(session)
+    answer = work.fn(session, [work.arg])[0]
+    if isinstance(answer, Exception):
+        raise answer
+    return answer

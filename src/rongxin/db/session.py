@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -15,6 +15,9 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from rongxin.config import Settings
 from rongxin.errors import ServiceUnavailable
+
+#: SQLite connections kept open per engine (see build_engine)
+SQLITE_POOL_SIZE: Final = 16
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -50,6 +53,11 @@ def build_engine(settings: Settings) -> Engine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            # Connections are cheap to keep and dear to open: each new one runs the pragmas
+            # and starts with a cold page cache. The pool holds as many as a server's request
+            # threads and its writer use at once (SQLAlchemy's default of 5 made a busy server
+            # open and close connections on every burst).
+            kwargs.update(pool_size=SQLITE_POOL_SIZE, max_overflow=32)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:

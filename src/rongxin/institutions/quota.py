@@ -70,6 +70,29 @@ def consume_quota(
     return used
 
 
+def consume_up_to(
+    session: Session, *, institution_code: str, n: int, at: datetime | None = None
+) -> tuple[int, QuotaExceeded | None]:
+    """Count up to ``n`` reads (a batch of requests): all of them when today's quota allows,
+    else as many as it leaves, one by one. Returns how many were counted and, when that is
+    fewer than ``n``, the refusal for the rest. Raises :class:`InstitutionNotActive` as
+    :func:`consume_quota` does."""
+    try:
+        consume_quota(session, institution_code=institution_code, n=n, at=at)
+    except QuotaExceeded as exc:
+        refusal = exc
+    else:
+        return n, None
+    counted = 0
+    while counted < n - 1:  # the edge of the quota: rare, so one statement per read is fine
+        try:
+            consume_quota(session, institution_code=institution_code, n=1, at=at)
+        except QuotaExceeded as exc:
+            return counted, exc
+        counted += 1
+    return counted, refusal
+
+
 def quota_usage(
     session: Session, *, institution_code: str, at: datetime | None = None
 ) -> QuotaRead:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Final
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from rongxin.access import service as access_service
@@ -366,11 +366,7 @@ def is_active(session: Session, code: str, *, at: datetime | None = None) -> boo
     """Whether the institution may use the platform now: onboarded, ``active`` and its
     assessment not expired (so access ends at expiry even before :func:`enforce_expiry` runs).
     """
-    row = session.execute(
-        select(Institution.status, Institution.assessment_valid_until).where(
-            Institution.code == code
-        )
-    ).one_or_none()
+    row = session.execute(_ACCESS, {"code": code}).one_or_none()
     if row is None or row.status != S.active.value:
         return False
     until: datetime | None = row.assessment_valid_until
@@ -380,8 +376,15 @@ def is_active(session: Session, code: str, *, at: datetime | None = None) -> boo
 def allowed_purposes(session: Session, code: str) -> frozenset[Purpose]:
     """The purposes an institution was approved for (empty when not onboarded), for the access
     policy's purpose check (Z2). One indexed read."""
-    found = session.scalar(select(Institution.allowed_purposes).where(Institution.code == code))
+    found = session.scalar(_PURPOSES, {"code": code})
     return frozenset(Purpose(p) for p in found or ())
+
+
+# built once (every institution request runs them): no statement construction per call
+_ACCESS = select(Institution.status, Institution.assessment_valid_until).where(
+    Institution.code == bindparam("code")
+)
+_PURPOSES = select(Institution.allowed_purposes).where(Institution.code == bindparam("code"))
 
 
 def require_active(session: Session, code: str, *, at: datetime | None = None) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -12,6 +11,7 @@ from rongxin import errors
 from rongxin.access.errors import Forbidden
 from rongxin.access.schemas import PrincipalKind
 from rongxin.audit import writer as audit_writer
+from rongxin.db.group_commit import Batched
 from rongxin.deps import CatalogDep, GroupCommitDep, SessionDep, SettingsDep
 from rongxin.errors import InvalidInput
 from rongxin.providers import service as providers_service
@@ -116,12 +116,9 @@ def get_report(
     # is handed out only once its issuance is committed (429 when the quota is used up).
     session.commit()
     writer.submit_sync(
-        partial(
-            service.record_issuance,
-            report=report,
-            requester=principal,
-            format=format,
-            settings=settings,
+        Batched(
+            service.record_issuances,
+            service.Issuance(report=report, requester=principal, format=format, settings=settings),
         )
     )
     if format is ReportFormat.json:  # serialised once, straight from the model

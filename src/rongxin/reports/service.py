@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import distinct, func, insert, select
@@ -64,6 +65,68 @@ def issuance_event(report: CreditReport, *, format: ReportFormat) -> AccessEvent
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Issuance:
+    """One report to log (see :func:`record_issuances`)."""
+
+    report: CreditReport
+    requester: Principal | None
+    format: ReportFormat
+    settings: Settings
+
+
+def record_issuances(session: Session, issuances: list[Issuance]) -> list[Exception | None]:
+    """Log issued reports, a batch at a time (the API's group-commit writer hands it every
+    report its batch holds): each read counted against its institution's daily quota, the
+    issuance rows, the providers whose data each used (V1), and the access-log entries (Z3) —
+    one statement of each kind for the whole batch.
+
+    For each report ``None`` when logged, or why it may not be handed out (the quota used up:
+    429; the institution no longer active): then nothing of it is logged. Only database work
+    through ``session``; it must not commit."""
+    if not issuances:
+        return []
+    outcome = policy.count_reads(
+        session,
+        principals=[i.requester for i in issuances],
+        at=max(i.report.generated_at for i in issuances),
+    )
+    logged = [i for i, refusal in zip(issuances, outcome, strict=True) if refusal is None]
+    if not logged:
+        return outcome
+    connection = session.connection()  # Core executemany: plain rows, no ORM bookkeeping
+    connection.execute(
+        insert(ReportIssue),
+        [
+            {
+                "id": i.report.report_id,
+                "uscc": i.report.subject.uscc,
+                "requester_kind": i.report.requester.kind.value,
+                "requester_code": i.report.requester.code,
+                "purpose": i.report.purpose.code.value,
+                "format": i.format.value,
+                "issued_at": i.report.generated_at,
+                "record_count": i.report.record_count,
+                "schema_version": SCHEMA_VERSION,
+            }
+            for i in logged
+        ],
+    )
+    sources = [
+        {"report_id": i.report.report_id, "provider_code": p, "item_code": c, "record_count": n}
+        for i in logged
+        for p, c, n in report_sources(i.report)
+    ]
+    if sources:
+        connection.execute(insert(ReportIssueSource), sources)
+    audit_service.append(
+        session,
+        [issuance_event(i.report, format=i.format) for i in logged],
+        settings=logged[0].settings,
+    )
+    return outcome
+
+
 def record_issuance(
     session: Session,
     *,
@@ -72,33 +135,13 @@ def record_issuance(
     format: ReportFormat,
     settings: Settings,
 ) -> None:
-    """Log one issued report: the read counted against the institution's daily quota (429
-    when used up: then nothing is logged and the report is not handed out), the issuance row,
-    the providers whose data it used (V1), and the access-log entry (Z3). Only database work
-    through ``session`` — it may run in the group-commit writer's batch, or in the caller's
-    transaction."""
-    policy.count_read(session, principal=requester, at=report.generated_at)
-    session.add(
-        ReportIssue(
-            id=report.report_id,
-            uscc=report.subject.uscc,
-            requester_kind=report.requester.kind.value,
-            requester_code=report.requester.code,
-            purpose=report.purpose.code.value,
-            format=format.value,
-            issued_at=report.generated_at,
-            record_count=report.record_count,
-            schema_version=SCHEMA_VERSION,
-        )
-    )
-    session.flush()
-    sources = [
-        {"report_id": report.report_id, "provider_code": p, "item_code": i, "record_count": n}
-        for p, i, n in report_sources(report)
-    ]
-    if sources:
-        session.execute(insert(ReportIssueSource), sources)
-    audit_service.append(session, [issuance_event(report, format=format)], settings=settings)
+    """Log one issued report in the caller's transaction (CLI, pages): :func:`record_issuances`
+    for one, raising its refusal (429 when the quota is used up; then nothing is logged and
+    the report is not handed out)."""
+    issuance = Issuance(report=report, requester=requester, format=format, settings=settings)
+    refusal = record_issuances(session, [issuance])[0]
+    if refusal is not None:
+        raise refusal
 
 
 def assemble_report(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Final, Protocol
 
 import polars as pl
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from rongxin.access.schemas import Principal, PrincipalKind
@@ -141,10 +141,13 @@ def commitments(session: Session, *, uscc: str) -> list[CommitmentRead]:
 
 
 def broken_commitments(session: Session, *, uscc: str) -> int:
-    stmt = select(func.count()).where(
-        CreditCommitment.uscc == uscc, CreditCommitment.status == "broken"
-    )
-    return int(session.scalar(stmt) or 0)
+    """How many of its credit commitments ``uscc`` broke (every report shows it)."""
+    return int(session.scalar(_BROKEN, {"uscc": uscc}) or 0)
+
+
+_BROKEN = select(func.count()).where(  # built once: every report runs it
+    CreditCommitment.uscc == bindparam("uscc"), CreditCommitment.status == "broken"
+)
 
 
 def break_commitment(
