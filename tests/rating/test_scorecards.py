@@ -16,11 +16,13 @@ from rongxin.rating import engines
 from rongxin.rating.engines import Engine
 from rongxin.rating.errors import ScorecardFileError, ScorecardInputError
 from rongxin.rating.scorecard_scoring import (
+    bin_index,
     check_columns,
     load_input,
     points_expressions,
     score_expression,
     scored_table,
+    variable_points,
 )
 from rongxin.rating.scorecards import ScorecardSpec, dump_scorecard, load_scorecard, parse_scorecard
 
@@ -182,6 +184,38 @@ def test_thresholds_and_points_are_exact(con: Any) -> None:
     scores = out.column("score").to_pylist()
     assert scores[0] == ((points[0] + points[1]) + points[2]) + 2 / 3  # bitwise, in order
     assert scores[1] == ((7.7 + points[1]) + points[2]) + 2 / 3  # the upper is not below it
+
+
+def test_integer_columns_split_as_float64(con: Any) -> None:
+    """An integer column is compared with the integer above each upper, splitting exactly where
+    optbinning's float64 comparison splits — past 2**53, too, where integers round to doubles
+    (and uppers that large are compared as doubles)."""
+    uppers = [-2.5, 3.0, 7.25, 2.0**52 - 0.5, 2.0**53 + 2, 2.0**60]
+    card = ScorecardSpec.model_validate(
+        {
+            "name": "integers",
+            "version": "1",
+            "base_points": 0,
+            "variables": [
+                {
+                    "name": "x",
+                    "type": "numerical",
+                    "bins": [
+                        *({"upper": u, "points": n} for n, u in enumerate(uppers)),
+                        {"upper": None, "points": len(uppers)},
+                    ],
+                    "missing_points": -1,
+                }
+            ],
+        }
+    )
+    values = [-(2**63), -3, -2, 2, 3, 7, 8, 2**52 - 1, 2**52, 2**53, 2**53 + 1, 2**53 + 2]
+    values += [2**53 + 3, 2**60 - 1, 2**60, 2**60 + 1, 2**63 - 1, None]
+    rows = pa.table({"x": pa.array(values, pa.int64())})
+    out = engines.collect(con, scored_table(card, engines.load(con, "integers", rows)))
+    as_float = np.array([v for v in values if v is not None], dtype="int64").astype("float64")
+    expected = [float(np.argmax(np.append(f < np.array(uppers), True))) for f in as_float]
+    assert out.column("score").to_pylist() == [*expected, -1.0]
 
 
 def test_csv_columns_are_compared_as_their_type(
@@ -390,8 +424,9 @@ def test_csv_text_is_kept_as_written(tmp_path: Path) -> None:
     assert {r["id"]: r["score"] for r in out} == {"a": 3.0, "b": 1.0, "c": -1.0}
 
 
-def test_many_categories_use_in_lists(con: Any) -> None:
-    """Past 64 categories a bin is tested with one IN list; the points are the same."""
+def test_many_categories_are_one_lookup(con: Any) -> None:
+    """90 categories in two bins: one map lookup gives each its bin (and its points); "" and
+    NULL are missing, a code in no bin is other."""
     low = [f"c{n:03d}" for n in range(40)]
     high = [f"c{n:03d}" for n in range(40, 90)]
     card = ScorecardSpec.model_validate(
@@ -411,8 +446,63 @@ def test_many_categories_use_in_lists(con: Any) -> None:
         }
     )
     rows = pa.table({"code": ["c000", "c039", "c040", "c089", "c090", "", None]})
-    out = engines.collect(con, scored_table(card, engines.load(con, "many", rows)))
+    table = engines.load(con, "many", rows)
+    out = engines.collect(con, scored_table(card, table))
     assert out.column("score").to_pylist() == [3.0, 3.0, 8.0, 8.0, 0.0, -4.0, -4.0]
+    bins = engines.collect(con, table.select(bin=bin_index(card.variables[0], table)))
+    assert bins.column("bin").to_pylist() == [0, 0, 1, 1, 3, 2, 2]  # bins, missing, other
+
+
+def test_categories_of_number_columns(con: Any) -> None:
+    """Numbers are looked up as their text; in a float column NaN is missing (tested before the
+    lookup); when missing and other give the same points, NULL simply finds nothing."""
+    card = ScorecardSpec.model_validate(
+        {
+            "name": "numbers",
+            "version": "1",
+            "base_points": 0,
+            "variables": [
+                {
+                    "name": "f",
+                    "type": "categorical",
+                    "bins": [
+                        {"categories": ["1.0"], "points": 10},
+                        {"categories": ["2.5"], "points": 20},
+                    ],
+                    "other_points": 4,
+                    "missing_points": -3,
+                },
+                {
+                    "name": "n",
+                    "type": "categorical",
+                    "bins": [{"categories": ["1"], "points": 2}],
+                    "other_points": 0.5,
+                    "missing_points": 0.5,
+                },
+            ],
+        }
+    )
+    rows = pa.table(
+        {
+            "f": pa.array([1.0, 2.5, math.nan, None, 7.0], pa.float64()),
+            "n": pa.array([1, 2, None, 1, 3], pa.int64()),
+        }
+    )
+    table = engines.load(con, "numbers", rows)
+    f, n = card.variables
+    out = engines.collect(
+        con,
+        table.select(
+            f=variable_points(f, table),
+            n=variable_points(n, table),
+            f_bin=bin_index(f, table),
+            n_bin=bin_index(n, table),
+        ),
+    ).to_pydict()
+    assert out["f"] == [10.0, 20.0, -3.0, -3.0, 4.0]
+    assert out["n"] == [2.0, 0.5, 0.5, 2.0, 0.5]
+    assert out["f_bin"] == [0, 1, 2, 2, 3]
+    assert out["n_bin"] == [0, 2, 1, 0, 2]  # bin_index keeps missing apart from other
 
 
 def test_reasons_match_a_sort_on_many_rows(con: Any) -> None:

