@@ -2,8 +2,9 @@
 
 Builds (or reuses) a database with N entities: ``rongxin synth`` writes the provider files and
 the platform's own ingestion loads the registry and every item a public report shows. Then it
-starts ``uvicorn`` (2 workers) on 127.0.0.1 and drives ``GET /api/v1/reports/{uscc}`` for
-random entities with an institution API key — every request issues and logs a report — and,
+starts the server as ``rongxin serve --workers 2`` does (``uvicorn rongxin.app:server_app
+--factory``, 2 workers) on 127.0.0.1 and drives ``GET /api/v1/reports/{uscc}`` for random
+entities with an institution API key — every request issues and logs a report — and,
 as the baseline in the same run, ``GET /healthz`` (the framework's floor: one SQL round trip).
 The load comes from ``wrk`` (Debian package ``wrk``; a C client, so the load generator does not
 eat the two cores the server is measured on) or, without it, from Python threads.
@@ -43,14 +44,6 @@ from rongxin.records.models import CreditRecord
 
 KEY_SEPARATOR = "\x1f"
 CHUNK = 10_000
-BENCH_DIR = Path(__file__).resolve().parent
-
-
-def app_factory() -> Any:
-    """``uvicorn bench_reports:app_factory --factory`` (settings from RONGXIN_* variables)."""
-    from rongxin.app import create_app
-
-    return create_app(Settings())
 
 
 # ---- building the database -----------------------------------------------------------------------
@@ -119,8 +112,8 @@ def _free_port() -> int:
 def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "RONGXIN_DATABASE_URL": url, "RONGXIN_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "bench_reports:app_factory", "--factory",
-         "--app-dir", str(BENCH_DIR), "--host", "127.0.0.1", "--port", str(port),
+        [sys.executable, "-m", "uvicorn", "rongxin.app:server_app", "--factory",
+         "--host", "127.0.0.1", "--port", str(port),
          "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
         env=env,
     )  # fmt: skip

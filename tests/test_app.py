@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 
@@ -8,6 +9,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from rongxin import __version__
+from rongxin.app import SERVER_GC_THRESHOLD, server_app
 from rongxin.config import Environment, Settings
 from rongxin.db.session import build_engine, check_connection
 from rongxin.errors import ServiceUnavailable
@@ -131,3 +133,24 @@ def test_request_ids_are_echoed_only_when_safe(client: TestClient) -> None:
     replaced = client.get("/healthz", headers={"X-Request-ID": "evil\r\ninjected: 1" * 3})
     assert replaced.headers["x-request-id"] != "evil"
     assert len(replaced.headers["x-request-id"]) == 32
+
+
+def test_server_app_is_built_from_the_environment_and_tuned_for_serving(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """``rongxin serve`` (any number of workers) builds each process's app with server_app:
+    settings from RONGXIN_* variables, and the collector tuned for serving."""
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    monkeypatch.setenv("RONGXIN_DATABASE_URL", url)
+    monkeypatch.setenv("RONGXIN_NODE_ID", "served-node")
+    threshold = gc.get_threshold()
+    try:
+        app = server_app()
+        assert gc.get_threshold() == SERVER_GC_THRESHOLD != threshold
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+    assert app.state.settings.database_url == url
+    with TestClient(app) as served:
+        assert served.get("/healthz").json()["node_id"] == "served-node"

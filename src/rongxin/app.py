@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Final
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -145,4 +147,22 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(rights_handling_router, dependencies=signed_in)
     web_auth.install(app, settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+#: the cyclic collector's first-generation threshold in a server process (CPython's default is
+#: 700 allocations): every report builds thousands of short-lived dicts, and collecting young
+#: objects that often cost 12–18 % of a worker's reports (docs/benchmarks.md)
+SERVER_GC_THRESHOLD: Final = (50_000, 50, 100)
+
+
+def server_app() -> FastAPI:
+    """The app of a server process (``rongxin serve``, and ``uvicorn rongxin.app:server_app
+    --factory``): settings from the environment, and the process tuned for serving — what
+    exists once the app is built is frozen out of the collector's passes, and young objects are
+    collected less often. Reference counting frees memory as always."""
+    app = create_app(Settings())
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*SERVER_GC_THRESHOLD)
     return app

@@ -71,11 +71,13 @@ app = typer.Typer(
 def serve(
     host: str | None = typer.Option(None, help="Bind address (default: RONGXIN_HOST)."),
     port: int | None = typer.Option(None, help="Port (default: RONGXIN_PORT)."),
+    workers: int = typer.Option(
+        1, min=1, max=64, help="Server processes (one per core: Python runs one thread at a time)."
+    ),
 ) -> None:
     """Start the web UI and API (http://127.0.0.1:8000 by default)."""
     import uvicorn
 
-    from rongxin.app import create_app
     from rongxin.cli_support import settings_or_exit
     from rongxin.db.session import build_engine, check_connection
     from rongxin.providers.client import load_endpoints
@@ -84,8 +86,10 @@ def serve(
     check_connection(build_engine(settings))
     if settings.provider_endpoints_path is not None:  # fail fast, with the file and the field
         load_endpoints(settings.provider_endpoints_path)
-    uvicorn.run(
-        create_app(settings),
+    uvicorn.run(  # each process builds its app from the same environment
+        "rongxin.app:server_app",
+        factory=True,
+        workers=workers,
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level.lower(),
