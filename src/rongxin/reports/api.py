@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from rongxin import errors
 from rongxin.access.errors import Forbidden
@@ -69,7 +70,7 @@ def get_usage(
         }
     },
 )
-def get_report(
+async def get_report(
     uscc: str,
     request: Request,
     principal: ReportViewer,
@@ -89,7 +90,8 @@ def get_report(
     logged (who, purpose, items, authorizations) and counted for each provider whose data it
     shows."""
     try:
-        report = service.assemble_report(
+        report = await run_in_threadpool(
+            service.assemble_report,
             session,
             catalog=catalog,
             uscc=uscc,
@@ -101,7 +103,7 @@ def get_report(
             ),
         )
     except errors.Forbidden as exc:  # a purpose or policy refusal: logged, then answered
-        session.commit()  # see below
+        await run_in_threadpool(session.commit)  # see below
         denied = audit_writer.denial(
             principal,
             action=f"report.{format.value}",
@@ -109,13 +111,15 @@ def get_report(
             purpose=purpose,
             reason=exc.message,
         )
-        audit_writer.record_denial_sync(writer, denied, settings=settings)
+        await audit_writer.record(writer, [denied], settings=settings)
         raise
     # This request's transaction ends before the shared writer logs the issuance: it may hold
     # SQLite's write lock (a key's last-use stamp), which the writer's batch needs. The report
-    # is handed out only once its issuance is committed (429 when the quota is used up).
-    session.commit()
-    writer.submit_sync(
+    # is handed out only once its issuance is committed (429 when the quota is used up). The
+    # request awaits its batch on the event loop: no thread is held while the writer works, so
+    # many reports wait in one batch (the reading and assembling run in the thread pool).
+    await run_in_threadpool(session.commit)
+    await writer.submit(
         Batched(
             service.record_issuances,
             service.Issuance(report=report, requester=principal, format=format, settings=settings),
@@ -127,7 +131,7 @@ def get_report(
     name = rendering.filename(report, format)
     if format is ReportFormat.html:
         return Response(
-            rendering.render_html(report, locale),
+            await run_in_threadpool(rendering.render_html, report, locale),
             media_type=rendering.MEDIA_TYPES[format],
             headers={
                 "Content-Security-Policy": rendering.DOCUMENT_CSP,
@@ -136,7 +140,7 @@ def get_report(
             },
         )
     return Response(
-        rendering.render_pdf(report, locale),
+        await run_in_threadpool(rendering.render_pdf, report, locale),
         media_type=rendering.MEDIA_TYPES[format],
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
