@@ -7,6 +7,8 @@ from typing import Any, Final
 
 import pytest
 from entity_factories import create_entity, make_uscc
+from fastapi.testclient import TestClient
+from institution_factories import institution_headers
 from record_factories import create_record
 from sqlalchemy.orm import Session
 
@@ -101,3 +103,34 @@ def repair_body(at: datetime = EVE_OF_NATIONAL_DAY, **overrides: Any) -> dict[st
     }
     body.update(overrides)
     return body
+
+
+RIGHTS_API: Final = "/api/v1/rights"
+
+
+def institution_report(
+    client: TestClient, session: Session, institution: str = "bank-rights"
+) -> dict[str, Any]:
+    """FIRM's report as an onboarded institution sees it (pre-loan)."""
+    r = client.get(
+        f"/api/v1/reports/{FIRM}",
+        params={"purpose": "pre_loan"},
+        headers=institution_headers(session, institution),
+    )
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def accepted_objection(
+    client: TestClient, firm: dict[str, str], operator: dict[str, str]
+) -> dict[str, Any]:
+    """An objection to FIRM's penalty, filed by the firm and accepted by the operator."""
+    filed = client.post(f"{RIGHTS_API}/objections", json=objection_body(), headers=firm)
+    assert filed.status_code == 201, filed.text
+    r = client.post(
+        f"{RIGHTS_API}/objections/{filed.json()['id']}/accept",
+        json={"note": "材料齐全，予以受理"},
+        headers=operator,
+    )
+    assert r.status_code == 200, r.text
+    return dict(r.json())

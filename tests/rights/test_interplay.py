@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from institution_factories import institution_headers
 from record_factories import create_record
 from rights_factories import (
     EVE_OF_NATIONAL_DAY,
     FIRM,
+    accepted_objection,
     beijing_morning,
     commitment_echo,
+    institution_report,
     objection_body,
     penalty,
     penalty_records,
@@ -35,21 +36,13 @@ API = "/api/v1/rights"
 
 
 def _statuses(client: TestClient, session: Session) -> list[str]:
-    report = client.get(
-        f"/api/v1/reports/{FIRM}",
-        params={"purpose": "pre_loan"},
-        headers=institution_headers(session, "bank-interplay"),
-    ).json()
-    return [r["status"] for r in penalty_records(report)]
+    return [
+        r["status"] for r in penalty_records(institution_report(client, session, "bank-interplay"))
+    ]
 
 
 def _accepted(client: TestClient, firm: dict[str, str], operator: dict[str, str]) -> str:
-    filed = client.post(f"{API}/objections", json=objection_body(), headers=firm)
-    assert filed.status_code == 201, filed.text
-    objection_id = str(filed.json()["id"])
-    accepted = client.post(f"{API}/objections/{objection_id}/accept", headers=operator)
-    assert accepted.status_code == 200, accepted.text
-    return objection_id
+    return str(accepted_objection(client, firm, operator)["id"])
 
 
 def _answer(client: TestClient, objection_id: str, headers: dict[str, str], **body: Any) -> Any:

@@ -16,7 +16,9 @@ from rights_factories import (
     FIRM,
     KEY,
     OTHER_FIRM,
+    accepted_objection,
     commitment_echo,
+    institution_report,
     objection_body,
     penalty_records,
     seed_firm,
@@ -33,30 +35,9 @@ def _seed(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     set_clock(monkeypatch, EVE_OF_NATIONAL_DAY)
 
 
-def _institution_report(client: TestClient, session: Session) -> dict[str, Any]:
-    r = client.get(
-        f"/api/v1/reports/{FIRM}",
-        params={"purpose": "pre_loan"},
-        headers=institution_headers(session, "bank-rights"),
-    )
-    assert r.status_code == 200, r.text
-    return dict(r.json())
-
-
 def _file(client: TestClient, firm: dict[str, str], **overrides: Any) -> dict[str, Any]:
     r = client.post(f"{API}/objections", json=objection_body(**overrides), headers=firm)
     assert r.status_code == 201, r.text
-    return dict(r.json())
-
-
-def _accepted(client: TestClient, firm: dict[str, str], operator: dict[str, str]) -> dict[str, Any]:
-    filed = _file(client, firm)
-    r = client.post(
-        f"{API}/objections/{filed['id']}/accept",
-        json={"note": "材料齐全，予以受理"},
-        headers=operator,
-    )
-    assert r.status_code == 200, r.text
     return dict(r.json())
 
 
@@ -79,13 +60,13 @@ def test_accepting_flags_the_record_in_institution_reports_at_once(
     firm: dict[str, str],
     operator: dict[str, str],
 ) -> None:
-    before = penalty_records(_institution_report(client, session))
+    before = penalty_records(institution_report(client, session))
     assert [r["status"] for r in before] == ["published"]
-    accepted = _accepted(client, firm, operator)
+    accepted = accepted_objection(client, firm, operator)
     assert accepted["status"] == "with_provider"
     # ten working days after Sep 30: Oct 8, 9, 10 (a Saturday worked, 调休), 12–16, 19, 20
     assert accepted["provider_due_date"] == "2026-10-20"
-    shown = penalty_records(_institution_report(client, session))
+    shown = penalty_records(institution_report(client, session))
     assert [(r["status"], r["status_name"]) for r in shown] == [("disputed", "异议中")]
 
 
@@ -96,7 +77,7 @@ def test_corrected_outcome_replaces_the_record_and_removes_the_flag(
     operator: dict[str, str],
     provider: dict[str, str],
 ) -> None:
-    accepted = _accepted(client, firm, operator)
+    accepted = accepted_objection(client, firm, operator)
     inbox = client.get(f"{API}/objections", headers=provider).json()
     assert [o["id"] for o in inbox] == [accepted["id"]]
     r = client.post(
@@ -112,7 +93,7 @@ def test_corrected_outcome_replaces_the_record_and_removes_the_flag(
     closed = r.json()
     assert (closed["status"], closed["outcome"]) == ("closed", "corrected")
     assert closed["corrected_version"] > accepted["record_version"]
-    [record] = penalty_records(_institution_report(client, session))
+    [record] = penalty_records(institution_report(client, session))
     assert record["status"] == "published"
     fine = next(f for f in record["fields"] if f["name"] == "fine_amount")
     assert float(fine["value"]) == 3000.0
@@ -125,14 +106,14 @@ def test_confirmed_outcome_keeps_the_record_and_removes_the_flag(
     operator: dict[str, str],
     provider: dict[str, str],
 ) -> None:
-    accepted = _accepted(client, firm, operator)
+    accepted = accepted_objection(client, firm, operator)
     r = client.post(
         f"{API}/objections/{accepted['id']}/answer",
         json={"outcome": "confirmed", "check_result": "经核查，原记录准确无误"},
         headers=provider,
     )
     assert r.status_code == 200, r.text
-    [record] = penalty_records(_institution_report(client, session))
+    [record] = penalty_records(institution_report(client, session))
     assert record["status"] == "published"
     fine = next(f for f in record["fields"] if f["name"] == "fine_amount")
     assert float(fine["value"]) == 5000.0
@@ -145,14 +126,14 @@ def test_undecidable_outcome_shows_the_objection_and_the_check_result(
     operator: dict[str, str],
     provider: dict[str, str],
 ) -> None:
-    accepted = _accepted(client, firm, operator)
+    accepted = accepted_objection(client, firm, operator)
     r = client.post(
         f"{API}/objections/{accepted['id']}/answer",
         json={"outcome": "undecidable", "check_result": "原始档案缺失，无法核实"},
         headers=provider,
     )
     assert r.status_code == 200, r.text
-    [record] = penalty_records(_institution_report(client, session))
+    [record] = penalty_records(institution_report(client, session))
     assert record["status"] == "annotated"
     assert record["objection"]["check_result"] == "原始档案缺失，无法核实"
     assert record["objection"]["reason"].startswith("罚款金额有误")
@@ -176,10 +157,10 @@ def test_rejected_and_withdrawn_objections_leave_the_record_published(
         f"{API}/objections/{filed['id']}/reject", json={"note": "未提供证明材料"}, headers=operator
     )
     assert (r.status_code, r.json()["status"]) == (200, "rejected")
-    again = _accepted(client, firm, operator)  # a new objection once the first is closed
+    again = accepted_objection(client, firm, operator)  # a new objection once the first is closed
     r = client.post(f"{API}/objections/{again['id']}/withdraw", headers=firm)
     assert (r.status_code, r.json()["status"]) == (200, "withdrawn")
-    [record] = penalty_records(_institution_report(client, session))
+    [record] = penalty_records(institution_report(client, session))
     assert record["status"] == "published"
 
 
@@ -189,7 +170,7 @@ def test_history_and_notices_follow_every_step(
     operator: dict[str, str],
     provider: dict[str, str],
 ) -> None:
-    accepted = _accepted(client, firm, operator)
+    accepted = accepted_objection(client, firm, operator)
     client.post(
         f"{API}/objections/{accepted['id']}/answer",
         json={"outcome": "confirmed", "check_result": "经核查无误"},
