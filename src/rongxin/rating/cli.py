@@ -160,6 +160,7 @@ def train(
 
 
 @app.command("score")
+@_one_shot()
 def score(
     model: Path = typer.Option(..., "--model", help="A portable scorecard (JSON)."),
     input: Path = typer.Option(..., "--input", help="Rows to score: a CSV or Parquet file."),
@@ -175,49 +176,48 @@ def score(
     ),
 ) -> None:
     """Score every row of a file with a portable scorecard; the data stays where it is."""
-    with _one_shot():
-        from rongxin.rating import engines
-        from rongxin.rating.scorecard_scoring import check_columns, load_input, scored_table
-        from rongxin.rating.scorecards import load_scorecard
+    from rongxin.rating import engines
+    from rongxin.rating.scorecard_scoring import check_columns, load_input, scored_table
+    from rongxin.rating.scorecards import load_scorecard
 
-        _output(output, allowed=OUTPUT_SUFFIXES, what="scores")
-        spec = load_scorecard(model)
-        started = time.perf_counter()
-        con = engines.connect(engine)
-        try:
-            table = load_input(con, input)
-            check_columns(spec, table, source=str(input))
-            absent = [c for c in id_column if c not in table.columns]
-            if absent:
+    _output(output, allowed=OUTPUT_SUFFIXES, what="scores")
+    spec = load_scorecard(model)
+    started = time.perf_counter()
+    con = engines.connect(engine)
+    try:
+        table = load_input(con, input)
+        check_columns(spec, table, source=str(input))
+        absent = [c for c in id_column if c not in table.columns]
+        if absent:
+            raise ScorecardInputError(
+                f"{input}: no column {', '.join(repr(a) for a in absent)} (--id-column)",
+                file=str(input),
+                columns=absent,
+            )
+        expr = scored_table(spec, table, keep=list(dict.fromkeys(id_column)), reasons=reasons)
+        with _atomic(output) as tmp:
+            try:
+                if output.suffix.lower() == ".parquet":
+                    rows = engines.write_parquet(con, expr, tmp)
+                else:
+                    import pyarrow.csv as pacsv
+
+                    result = engines.collect(con, expr)
+                    rows = result.num_rows
+                    pacsv.write_csv(result, tmp)
+            except RongxinError:
+                raise
+            except Exception as exc:  # the engine met a value it cannot read or compare
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
                 raise ScorecardInputError(
-                    f"{input}: no column {', '.join(repr(a) for a in absent)} (--id-column)",
-                    file=str(input),
-                    columns=absent,
-                )
-            expr = scored_table(spec, table, keep=list(dict.fromkeys(id_column)), reasons=reasons)
-            with _atomic(output) as tmp:
-                try:
-                    if output.suffix.lower() == ".parquet":
-                        rows = engines.write_parquet(con, expr, tmp)
-                    else:
-                        import pyarrow.csv as pacsv
-
-                        result = engines.collect(con, expr)
-                        rows = result.num_rows
-                        pacsv.write_csv(result, tmp)
-                except RongxinError:
-                    raise
-                except Exception as exc:  # the engine met a value it cannot read or compare
-                    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-                    raise ScorecardInputError(
-                        f"{input}: scoring failed: {reason}", file=str(input)
-                    ) from exc
-        finally:
-            con.disconnect()
-        _say(
-            f"✓ 已评分 {rows:,} rows scored with {spec.name!r} {spec.version} on {engine.value} "
-            f"→ {output} ({time.perf_counter() - started:.1f} s)"
-        )
+                    f"{input}: scoring failed: {reason}", file=str(input)
+                ) from exc
+    finally:
+        con.disconnect()
+    _say(
+        f"✓ 已评分 {rows:,} rows scored with {spec.name!r} {spec.version} on {engine.value} "
+        f"→ {output} ({time.perf_counter() - started:.1f} s)"
+    )
 
 
 # ---- the platform's full-coverage rating (E1) ----------------------------------------------------

@@ -18,6 +18,7 @@ from rongxin.audit import service as audit_service
 from rongxin.audit.schemas import AccessEvent, ActorKind, Outcome
 from rongxin.catalog.schemas import Catalog, Item
 from rongxin.config import Settings
+from rongxin.db.group_commit import Batched, run_now
 from rongxin.reports.assembly import build_report
 from rongxin.reports.errors import UnknownProvider
 from rongxin.reports.models import ReportIssue, ReportIssueSource
@@ -139,9 +140,7 @@ def record_issuance(
     for one, raising its refusal (429 when the quota is used up; then nothing is logged and
     the report is not handed out)."""
     issuance = Issuance(report=report, requester=requester, format=format, settings=settings)
-    refusal = record_issuances(session, [issuance])[0]
-    if refusal is not None:
-        raise refusal
+    run_now(session, Batched(record_issuances, issuance))
 
 
 def assemble_report(
