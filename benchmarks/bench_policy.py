@@ -153,7 +153,7 @@ def measure(url: str, usccs: list[str], rounds: int) -> dict[str, Any]:
                 purpose=purpose,
                 settings=settings,
             )
-            built.model_dump_json()
+            built.json()
             return built.record_count
 
         return run

@@ -1,14 +1,18 @@
-"""SQLite sessions of one process queue for the write lock on a mutex (db/session.py)."""
+"""SQLite writers queue for the write lock on the writer lock (db/session.py): a mutex among a
+process's threads, an exclusive file lock among processes."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 from rongxin.access.models import ApiKey
 from rongxin.config import Settings
 from rongxin.db import migrate
 from rongxin.db.base import utcnow
-from rongxin.db.session import build_engine, holds_sqlite_writer, session_factory
+from rongxin.db.session import build_engine, holds_sqlite_writer, session_factory, take_writer
 
 
 def _key(key_id: str) -> ApiKey:
@@ -43,3 +47,53 @@ def test_the_writer_mutex_is_held_from_first_flush_to_transaction_end(tmp_path: 
         first.close()
         second.close()
         engine.dispose()
+
+
+HOLD_THE_LOCK = """
+import sys
+from rongxin.config import Settings
+from rongxin.db.session import build_engine, session_factory, take_writer
+session = session_factory(build_engine(Settings(database_url=sys.argv[1])))()
+take_writer(session)
+print("held", flush=True)
+sys.stdin.readline()
+session.commit()
+print("released", flush=True)
+"""
+
+
+def test_writers_of_two_processes_queue_on_the_lock_file(tmp_path: Path) -> None:
+    """``rongxin serve --workers N`` runs N processes: their writers queue on an exclusive lock
+    of ``<file>-writer.lock`` and wake when it is released, instead of sleeping in SQLite's busy
+    handler."""
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    engine = build_engine(Settings(database_url=url))
+    migrate.upgrade(engine)
+    got_it = threading.Event()
+
+    def write() -> None:
+        with session_factory(engine)() as session:
+            take_writer(session)
+            got_it.set()
+            session.commit()
+
+    with subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_LOCK, url],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    ) as other:  # fmt: skip
+        assert other.stdin is not None
+        assert other.stdout is not None
+        try:
+            assert other.stdout.readline().strip() == "held"
+            waiter = threading.Thread(target=write)
+            waiter.start()
+            assert not got_it.wait(1.0)  # the other process holds it: this writer waits
+            other.stdin.write("\n")
+            other.stdin.flush()
+            assert other.stdout.readline().strip() == "released"
+            assert got_it.wait(10)  # and gets it as soon as it is released
+            waiter.join(10)
+            assert (tmp_path / "w.db-writer.lock").exists()
+        finally:
+            other.kill()
+            engine.dispose()

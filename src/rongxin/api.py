@@ -20,6 +20,8 @@ from rongxin.reports.api import router as reports_router
 from rongxin.rights.api import router as rights_router
 
 api_router = APIRouter(prefix="/api/v1")
+# Routes are matched in order, one by one: the report route, by far the busiest, comes first.
+api_router.include_router(reports_router)
 api_router.include_router(access_router)
 api_router.include_router(catalog_router)
 api_router.include_router(consent_router)
@@ -28,7 +30,6 @@ api_router.include_router(ingest_router)
 api_router.include_router(institutions_router)
 api_router.include_router(providers_router)
 api_router.include_router(push_router)
-api_router.include_router(reports_router)
 api_router.include_router(audit_router)
 api_router.include_router(monitoring_router)
 api_router.include_router(rating_router)

@@ -5,7 +5,9 @@ and a thread hop per dependency is measurable on every request."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -28,6 +30,17 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+#: opens the request's transaction when called (``with scope() as session: …``)
+SessionScope = Callable[[], AbstractContextManager[Session]]
+
+
+async def get_session_scope(request: Request) -> SessionScope:
+    """The request's transaction, to be opened by the route itself — for hot routes that do all
+    their reading in one worker-thread hop (a ``SessionDep`` costs a hop to open and another to
+    close)."""
+    return partial(session_scope, request.app.state.session_factory)
+
+
 async def get_catalog(request: Request) -> Catalog:
     catalog: Catalog = request.app.state.catalog
     return catalog
@@ -41,5 +54,6 @@ async def get_group_commit(request: Request) -> GroupCommitWriter:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
+SessionScopeDep = Annotated[SessionScope, Depends(get_session_scope)]
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 GroupCommitDep = Annotated[GroupCommitWriter, Depends(get_group_commit)]

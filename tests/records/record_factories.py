@@ -93,3 +93,24 @@ def create_record(
     session.add(record)
     session.flush()
     return record
+
+
+def electricity_bill(
+    session: Session, *, uscc: str, account_no: str = "3501000012347788"
+) -> CreditRecord:
+    """A June 2025 electricity bill of ``uscc`` (an authorized item with a masked account
+    number), paid in full."""
+    return create_record(
+        session,
+        item_code="electricity",
+        uscc=uscc,
+        payload={
+            "account_no": account_no,
+            "period": "2025-06",
+            "consumption": 1200.5,
+            "amount_due": 980.0,
+            "amount_paid": 980.0,
+            "overdue_days": 0,
+        },
+        event_date=date(2025, 6, 1),
+    )

@@ -3,12 +3,16 @@ superseded version, one disputed and one repaired record, and a level-3 field.""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from entity_factories import create_entity, make_uscc
 from record_factories import create_record
 from sqlalchemy.orm import Session
+
+from rongxin.reports.schemas import CreditReport
 
 NAME = "福州市鼓楼区榕城软件科技有限公司"
 ID_NUMBER = "350102198001015678"  # level 3: never in any report
@@ -156,3 +160,12 @@ def seed_report_data(session: Session) -> Seeded:
         },
     )
     return Seeded(uscc=uscc, other_uscc=other, penalty_no=penalty_no, disputed_no=disputed_no)
+
+
+def conforming_report(text: str) -> dict[str, Any]:
+    """The JSON of a report the API sent, after checking it is exactly a ``CreditReport``: it
+    parses into the model, and the model dumps it back unchanged (no missing field a default
+    would fill, no extra field the model would drop, every value in the model's JSON form)."""
+    sent = json.loads(text)
+    assert sent == CreditReport.model_validate_json(text).model_dump(mode="json")
+    return dict(sent)

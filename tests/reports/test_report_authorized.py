@@ -5,14 +5,14 @@ the provider's usage feedback."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from institution_factories import key_headers
-from record_factories import create_record
-from report_factories import Seeded
+from record_factories import electricity_bill
+from report_factories import Seeded, conforming_report
 from sqlalchemy.orm import Session
 
 from rongxin.access.schemas import PrincipalKind
@@ -29,20 +29,7 @@ def _headers(session: Session, kind: PrincipalKind, code: str) -> dict[str, str]
 
 @pytest.fixture
 def parties(session: Session, seeded: Seeded) -> dict[str, dict[str, str]]:
-    create_record(
-        session,
-        item_code="electricity",
-        uscc=seeded.uscc,
-        payload={
-            "account_no": ACCOUNT,
-            "period": "2025-06",
-            "consumption": 1200.5,
-            "amount_due": 980.0,
-            "amount_paid": 980.0,
-            "overdue_days": 0,
-        },
-        event_date=date(2025, 6, 1),
-    )
+    electricity_bill(session, uscc=seeded.uscc, account_no=ACCOUNT)
     session.flush()
     return {
         "bank": _headers(session, PrincipalKind.institution, "bank_fz_001"),
@@ -62,7 +49,7 @@ def _item(report: dict[str, Any], code: str) -> dict[str, Any]:
 def _report(client: TestClient, uscc: str, headers: dict[str, str], purpose: str) -> Any:
     response = client.get(f"/api/v1/reports/{uscc}", params={"purpose": purpose}, headers=headers)
     assert response.status_code == 200, response.text
-    return response.json()
+    return conforming_report(response.text)
 
 
 def _grant(client: TestClient, uscc: str, parties: dict[str, dict[str, str]], **terms: Any) -> str:

@@ -24,7 +24,7 @@ def report(session: Session, catalog: Catalog, seeded: Seeded) -> CreditReport:
         requester=Principal(kind=PrincipalKind.institution, code="bank_fz_001"),
         purpose=ReportPurpose.pre_loan,
         node_id="test-node",
-    )
+    ).model
 
 
 def _text(pdf: bytes) -> str:

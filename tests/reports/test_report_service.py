@@ -18,6 +18,7 @@ from rongxin.institutions import quota
 from rongxin.institutions.errors import QuotaExceeded
 from rongxin.institutions.models import Institution
 from rongxin.reports import service
+from rongxin.reports.document import ReportDocument
 from rongxin.reports.errors import PurposeNotAllowed, UnknownProvider
 from rongxin.reports.models import ReportIssue, ReportIssueSource
 from rongxin.reports.schemas import (
@@ -34,7 +35,7 @@ from rongxin.reports.schemas import (
 BANK = Principal(kind=PrincipalKind.institution, code="bank_fz_001")
 
 
-def _build(session: Session, catalog: Catalog, uscc: str, **kw: object) -> CreditReport:
+def _document(session: Session, catalog: Catalog, uscc: str, **kw: object) -> ReportDocument:
     args: dict[str, object] = {
         "requester": BANK,
         "purpose": ReportPurpose.pre_loan,
@@ -42,6 +43,10 @@ def _build(session: Session, catalog: Catalog, uscc: str, **kw: object) -> Credi
         **kw,
     }
     return service.build_report(session, catalog=catalog, uscc=uscc, **args)  # type: ignore[arg-type]
+
+
+def _build(session: Session, catalog: Catalog, uscc: str, **kw: object) -> CreditReport:
+    return _document(session, catalog, uscc, **kw).model
 
 
 def _items(report: CreditReport) -> dict[str, ReportItem]:
@@ -276,8 +281,8 @@ def test_a_batch_of_issuances_is_logged_at_once_and_refused_past_the_quota(
     A report past the institution's daily quota is refused (429) and nothing of it is logged;
     the others are logged in full, with their access-log entries."""
     session.execute(update(Institution).where(Institution.code == BANK.code).values(daily_quota=2))
-    reports = [_build(session, catalog, seeded.uscc) for _ in range(3)]
-    anonymous = _build(
+    reports = [_document(session, catalog, seeded.uscc) for _ in range(3)]
+    anonymous = _document(
         session, catalog, seeded.uscc, requester=None, purpose=ReportPurpose.public_inquiry
     )
     batch = [

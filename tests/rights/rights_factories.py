@@ -10,6 +10,7 @@ from entity_factories import create_entity, make_uscc
 from fastapi.testclient import TestClient
 from institution_factories import institution_headers
 from record_factories import create_record
+from report_factories import conforming_report
 from sqlalchemy.orm import Session
 
 from rongxin.records.models import CreditRecord
@@ -118,7 +119,7 @@ def institution_report(
         headers=institution_headers(session, institution),
     )
     assert r.status_code == 200, r.text
-    return dict(r.json())
+    return conforming_report(r.text)
 
 
 def accepted_objection(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from rongxin.db.group_commit import Work, run_now
-from rongxin.deps import get_group_commit, get_session
+from rongxin.deps import SessionScope, get_group_commit, get_session, get_session_scope
 
 T = TypeVar("T")
 
@@ -38,8 +39,17 @@ def use_test_session(app: FastAPI, session: Session) -> None:
         yield session
         session.flush()
 
+    @contextmanager
+    def _scope() -> Iterator[Session]:
+        yield session
+        session.flush()
+
+    async def _session_scope() -> SessionScope:
+        return _scope
+
     async def _writer() -> InlineWriter:
         return InlineWriter(session)
 
     app.dependency_overrides[get_session] = _session
+    app.dependency_overrides[get_session_scope] = _session_scope
     app.dependency_overrides[get_group_commit] = _writer

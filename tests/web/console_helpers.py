@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 import provider_factories
 from entity_factories import create_entity, make_uscc
 from fastapi.testclient import TestClient
-from record_factories import create_record
+from record_factories import create_record, electricity_bill
 from sqlalchemy.orm import Session
 
 from rongxin.consent.evidence import evidence_key
@@ -30,20 +29,7 @@ def seed_firm(session: Session) -> str:
     uscc = make_uscc(region="350102", seed=7101)
     create_entity(session, uscc=uscc, name=FIRM_NAME)
     create_record(session, item_code="admin_penalty", uscc=uscc, payload={"fine_amount": 5000})
-    create_record(
-        session,
-        item_code="electricity",
-        uscc=uscc,
-        payload={
-            "account_no": ACCOUNT,
-            "period": "2025-06",
-            "consumption": 1200.5,
-            "amount_due": 980.0,
-            "amount_paid": 980.0,
-            "overdue_days": 0,
-        },
-        event_date=date(2025, 6, 1),
-    )
+    electricity_bill(session, uscc=uscc, account_no=ACCOUNT)
     session.flush()
     return uscc
 

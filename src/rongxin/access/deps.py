@@ -7,10 +7,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
 
 from rongxin.access import service, tokens
 from rongxin.access.errors import Forbidden, Unauthenticated
 from rongxin.access.schemas import Principal, PrincipalKind
+from rongxin.config import Settings
 from rongxin.deps import SessionDep, SettingsDep
 
 _bearer = HTTPBearer(
@@ -20,12 +22,23 @@ _bearer = HTTPBearer(
 )
 
 
+#: the bearer credentials of a request, unchecked (for routes that authenticate inside their
+#: own transaction through :func:`principal_from`)
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
 def get_principal(
-    session: SessionDep,
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    session: SessionDep, settings: SettingsDep, credentials: BearerCredentials
+) -> Principal:
+    """The authenticated caller (:func:`principal_from`), as a dependency."""
+    return principal_from(session, settings, credentials)
+
+
+def principal_from(
+    session: Session, settings: Settings, credentials: HTTPAuthorizationCredentials | None
 ) -> Principal:
     """The caller behind an ``rx_`` API key or an OAuth2 access token, if it may still act.
+    Every authenticated route comes here, through :func:`get_principal` or directly.
 
     A token's signature and expiry are checked without the database; then, for both kinds of
     credential, the key (an API key, or the client key behind a token) and its holder are

@@ -37,6 +37,7 @@ from typing import Any, Final, Generic, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from rongxin.db.session import take_writer
 from rongxin.errors import ServiceUnavailable
 from rongxin.logging import get_logger
 
@@ -228,6 +229,7 @@ class GroupCommitWriter:
         self.stats._record(len(batch))
         try:
             with self._factory() as session:
+                take_writer(session)  # queue for SQLite's write lock first (see db/session.py)
                 results = _run_jobs(session, batch)
                 session.commit()
         except Exception as exc:
@@ -245,6 +247,7 @@ class GroupCommitWriter:
     def _run_alone(self, job: _Job[Any]) -> None:
         try:
             with self._factory() as session:
+                take_writer(session)
                 results = _run_jobs(session, [job])
                 session.commit()
         except Exception as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +33,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA cache_size=-262144")  # 256 MiB page cache: bulk loads touch big indexes
+    cur.execute("PRAGMA mmap_size=2147418112")
     cur.close()
 
 
@@ -85,22 +88,84 @@ def is_sqlite_busy(exc: OperationalError) -> bool:
 
 
 # SQLite admits one writer; a waiting writer sleeps in SQLite's busy handler (1 ms … 100 ms
-# steps), so under concurrent requests the waits, not the writes, make the latency. Within one
-# process, sessions queue for the write lock on this mutex instead: taken at a session's first
-# flush, released when its transaction ends. Other processes still meet SQLite's own lock.
-_SQLITE_WRITER = threading.Lock()
+# steps), so under concurrent writers the waits, not the writes, make the latency. Sessions
+# queue for the write lock on a writer lock instead, taken at a session's first flush (or by
+# :func:`take_writer`) and released when its transaction ends: a mutex among the threads of a
+# process, and for a database file also an exclusive ``flock`` on ``<file>-writer.lock`` among
+# processes (``rongxin serve --workers N``, CLI jobs). A waiter wakes the moment the holder
+# releases it. Writers that do not take it (raw connections) still meet SQLite's own lock.
 _HOLDS_WRITER = "rongxin_sqlite_writer"
 WRITER_WAIT_SECONDS = 10.0
 
 
+class _WriterLock:
+    """The writer lock of one SQLite database (see above)."""
+
+    def __init__(self, path: str | None) -> None:
+        self._mutex = threading.Lock()
+        self._path = f"{path}-writer.lock" if path and path != ":memory:" else None
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        if not self._mutex.acquire(timeout=WRITER_WAIT_SECONDS):
+            return False
+        if self._path is not None:
+            try:
+                if self._fd is None:
+                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)  # sleeps until the other process releases
+            except OSError:
+                # an unlockable folder (read-only, no flock): SQLite's own lock still guards
+                # the data; only the queueing across processes is lost
+                pass
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._mutex.release()
+
+
+_WRITER_LOCKS: dict[str, _WriterLock] = {}
+_WRITER_LOCKS_GUARD = threading.Lock()
+
+
+def _writer_lock(session: Session) -> _WriterLock | None:
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return None
+    database = bind.engine.url.database or ":memory:"
+    with _WRITER_LOCKS_GUARD:
+        lock = _WRITER_LOCKS.get(database)
+        if lock is None:
+            path = None if database == ":memory:" else os.path.abspath(database)
+            lock = _WRITER_LOCKS[database] = _WriterLock(path)
+        return lock
+
+
+def take_writer(session: Session) -> None:
+    """Queue for SQLite's write lock now (a no-op on other databases, or when already held):
+    for work that writes through Core statements before any flush, e.g. a group-commit
+    batch."""
+    if session.info.get(_HOLDS_WRITER):
+        return
+    lock = _writer_lock(session)
+    if lock is None:
+        return
+    session.connection()  # within a transaction, whose end releases the lock
+    if lock.acquire():
+        session.info[_HOLDS_WRITER] = lock
+
+
 def _take_writer(session: Session, _context: object, _instances: object) -> None:
-    if not session.info.get(_HOLDS_WRITER) and _SQLITE_WRITER.acquire(timeout=WRITER_WAIT_SECONDS):
-        session.info[_HOLDS_WRITER] = True
+    take_writer(session)
 
 
 def _release_writer(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None and session.info.pop(_HOLDS_WRITER, False):
-        _SQLITE_WRITER.release()
+    if transaction.parent is None:
+        lock = session.info.pop(_HOLDS_WRITER, None)
+        if lock is not None:
+            lock.release()
 
 
 def holds_sqlite_writer(session: Session) -> bool:

@@ -3,22 +3,36 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials
 
 from rongxin import errors
+from rongxin.access.deps import BearerCredentials, principal_from
 from rongxin.access.errors import Forbidden
-from rongxin.access.schemas import PrincipalKind
+from rongxin.access.schemas import Principal, PrincipalKind
 from rongxin.audit import writer as audit_writer
+from rongxin.catalog.schemas import Catalog
+from rongxin.config import Settings
 from rongxin.db.group_commit import Batched
-from rongxin.deps import CatalogDep, GroupCommitDep, SessionDep, SettingsDep
+from rongxin.deps import (
+    CatalogDep,
+    GroupCommitDep,
+    SessionDep,
+    SessionScope,
+    SessionScopeDep,
+    SettingsDep,
+)
 from rongxin.errors import InvalidInput
 from rongxin.providers import service as providers_service
+from rongxin.providers.client import ProviderClient
 from rongxin.providers.deps import ProviderClientDep
 from rongxin.reports import rendering, service
-from rongxin.reports.deps import ReportViewer, UsageViewer
+from rongxin.reports.deps import UsageViewer, require_report_viewer
+from rongxin.reports.document import ReportDocument
 from rongxin.reports.schemas import (
     CreditReport,
     ProviderUsage,
@@ -73,10 +87,10 @@ def get_usage(
 async def get_report(
     uscc: str,
     request: Request,
-    principal: ReportViewer,
-    session: SessionDep,
-    catalog: CatalogDep,
+    credentials: BearerCredentials,
+    scope: SessionScopeDep,
     settings: SettingsDep,
+    catalog: CatalogDep,
     writer: GroupCommitDep,
     providers: ProviderClientDep,
     purpose: Annotated[ReportPurpose, Query(description="Why the report is requested (Z2).")],
@@ -89,49 +103,47 @@ async def get_report(
     enterprise, everything for the enterprise itself (purpose ``self_query``). Every call is
     logged (who, purpose, items, authorizations) and counted for each provider whose data it
     shows."""
+    # The hot path of the platform: authenticating, the policy's reads and the assembly run in
+    # ONE worker-thread hop and one read transaction (not a hop per dependency).
     try:
-        report = await run_in_threadpool(
-            service.assemble_report,
-            session,
-            catalog=catalog,
-            uscc=uscc,
-            requester=principal,
-            purpose=purpose,
-            settings=settings,
-            interface=providers_service.interface_fetcher(
-                session, providers, principal=principal, uscc=uscc, purpose=purpose
-            ),
+        principal, report = await run_in_threadpool(
+            partial(
+                _assemble,
+                scope,
+                credentials,
+                settings=settings,
+                catalog=catalog,
+                providers=providers,
+                uscc=uscc,
+                purpose=purpose,
+            )
         )
-    except errors.Forbidden as exc:  # a purpose or policy refusal: logged, then answered
-        await run_in_threadpool(session.commit)  # see below
+    except _Refused as refused:  # a purpose or policy refusal: logged, then answered
         denied = audit_writer.denial(
-            principal,
+            refused.principal,
             action=f"report.{format.value}",
             uscc=uscc,
             purpose=purpose,
-            reason=exc.message,
+            reason=refused.error.message,
         )
         await audit_writer.record(writer, [denied], settings=settings)
-        raise
-    # This request's transaction ends before the shared writer logs the issuance: it may hold
-    # SQLite's write lock (a key's last-use stamp), which the writer's batch needs. The report
-    # is handed out only once its issuance is committed (429 when the quota is used up). The
-    # request awaits its batch on the event loop: no thread is held while the writer works, so
-    # many reports wait in one batch (the reading and assembling run in the thread pool).
-    await run_in_threadpool(session.commit)
+        raise refused.error from None
+    # The report is handed out only once its issuance is committed by the shared writer (429
+    # when the quota is used up). The request awaits its batch on the event loop: no thread is
+    # held while the writer works, so many reports wait in one batch.
     await writer.submit(
         Batched(
             service.record_issuances,
             service.Issuance(report=report, requester=principal, format=format, settings=settings),
         )
     )
-    if format is ReportFormat.json:  # serialised once, straight from the model
-        return Response(report.model_dump_json(), media_type="application/json")
+    if format is ReportFormat.json:  # the assembled data serialised as it is (no model)
+        return Response(report.json(), media_type="application/json")
     locale = i18n.negotiate(request, default=settings.default_locale).locale
-    name = rendering.filename(report, format)
+    name = rendering.filename(report.model, format)
     if format is ReportFormat.html:
         return Response(
-            await run_in_threadpool(rendering.render_html, report, locale),
+            await run_in_threadpool(rendering.render_html, report.model, locale),
             media_type=rendering.MEDIA_TYPES[format],
             headers={
                 "Content-Security-Policy": rendering.DOCUMENT_CSP,
@@ -140,10 +152,50 @@ async def get_report(
             },
         )
     return Response(
-        await run_in_threadpool(rendering.render_pdf, report, locale),
+        await run_in_threadpool(rendering.render_pdf, report.model, locale),
         media_type=rendering.MEDIA_TYPES[format],
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
             "Content-Language": locale,
         },
     )
+
+
+class _Refused(Exception):
+    """The policy refused a report to an authenticated caller (logged as a denial)."""
+
+    def __init__(self, principal: Principal, error: errors.Forbidden) -> None:
+        super().__init__(error.message)
+        self.principal, self.error = principal, error
+
+
+def _assemble(
+    scope: SessionScope,
+    credentials: HTTPAuthorizationCredentials | None,
+    *,
+    settings: Settings,
+    catalog: Catalog,
+    providers: ProviderClient,
+    uscc: str,
+    purpose: ReportPurpose,
+) -> tuple[Principal, ReportDocument]:
+    """Authenticate the caller and assemble its report, in one read transaction (committed
+    before the issuance is logged: it may hold SQLite's write lock for a key's last-use stamp,
+    which the writer's batch needs)."""
+    with scope() as session:
+        principal = require_report_viewer(principal_from(session, settings, credentials))
+        try:
+            report = service.assemble_report(
+                session,
+                catalog=catalog,
+                uscc=uscc,
+                requester=principal,
+                purpose=purpose,
+                settings=settings,
+                interface=providers_service.interface_fetcher(
+                    session, providers, principal=principal, uscc=uscc, purpose=purpose
+                ),
+            )
+        except errors.Forbidden as exc:
+            raise _Refused(principal, exc) from exc
+    return principal, report

@@ -42,17 +42,14 @@ from rongxin.entities import service as entities_service
 from rongxin.entities.schemas import EntityRead
 from rongxin.records.schemas import RecordStatus, RecordView
 from rongxin.reports import wording
+from rongxin.reports.document import ReportDocument
 from rongxin.reports.errors import PurposeNotAllowed
 from rongxin.reports.schemas import (
     CHINA_TZ,
     PURPOSE_NAMES,
-    CreditReport,
+    SCHEMA_VERSION,
     FieldValue,
-    PurposeInfo,
-    ReportFlag,
     ReportPurpose,
-    ReportSubject,
-    Requester,
     RequesterKind,
     Restriction,
     SectionCode,
@@ -78,29 +75,31 @@ ALLOWED_PURPOSES: Final[dict[RequesterKind, frozenset[ReportPurpose]]] = {
 # ---- small helpers ------------------------------------------------------------------------------
 
 
-def requester_of(principal: Principal | None) -> Requester:
-    """The requester a principal stands for (``None``: an anonymous web visitor)."""
+def requester_of(principal: Principal | None) -> dict[str, Any]:
+    """The report's ``requester`` for a principal (``None``: an anonymous web visitor)."""
     if principal is None:
-        return Requester(kind=RequesterKind.anonymous, code=None)
-    return Requester(
-        kind=RequesterKind(principal.kind.value), code=principal.code, user_id=principal.user_id
-    )
+        return {"kind": RequesterKind.anonymous, "code": None, "user_id": None}
+    return {
+        "kind": RequesterKind(principal.kind.value),
+        "code": principal.code,
+        "user_id": principal.user_id,
+    }
 
 
-def check_purpose(requester: Requester, purpose: ReportPurpose) -> None:
-    allowed = ALLOWED_PURPOSES.get(requester.kind, frozenset())
+def check_purpose(kind: RequesterKind, purpose: ReportPurpose) -> None:
+    allowed = ALLOWED_PURPOSES.get(kind, frozenset())
     if purpose not in allowed:
         choices = ", ".join(p.value for p in ReportPurpose if p in allowed) or "none"
         raise PurposeNotAllowed(
-            f"a {requester.kind.value} may not request a report for purpose {purpose.value!r} "
+            f"a {kind.value} may not request a report for purpose {purpose.value!r} "
             f"(allowed: {choices}); reports serve financing only (国办发〔2021〕52号 §10)",
             purpose=purpose.value,
         )
 
 
-def purpose_info(purpose: ReportPurpose) -> PurposeInfo:
+def purpose_info(purpose: ReportPurpose) -> dict[str, Any]:
     name, name_en = PURPOSE_NAMES[purpose]
-    return PurposeInfo(code=purpose, name=name, name_en=name_en)
+    return {"code": purpose, "name": name, "name_en": name_en}
 
 
 def _restriction(item: Item) -> Restriction:
@@ -140,9 +139,8 @@ def _public_key(item: Item, shown: set[str], record_key: str) -> str:
     return hashlib.sha256(f"{item.code}{KEY_SEPARATOR}{record_key}".encode()).hexdigest()[:32]
 
 
-# Items, records and fields are built as plain dicts and validated once, as a whole, when the
-# report is made (``CreditReport.model_validate``): pydantic's core does that in one pass, many
-# times faster than constructing tens of thousands of small models one by one in Python.
+# The report is built as plain dicts in the exact shape of ``CreditReport`` (a ReportDocument):
+# the JSON API serialises them as they are; renderings validate them into the model once.
 
 
 def _record(
@@ -204,6 +202,8 @@ def _placeholder(item: Item, base: dict[str, Any], restriction: Restriction) -> 
         "restriction": restriction,
         "restriction_note": note,
         "restriction_note_en": note_en,
+        "access": None,
+        "authorization_id": None,
         "as_of": None,
         "records": [],
         "total": None,
@@ -270,7 +270,9 @@ def _in_force(rule: wording.FlagRule, record: RecordView, today: date) -> bool:
     return True
 
 
-def _flags(catalog: Catalog, by_item: dict[str, list[RecordView]], today: date) -> list[ReportFlag]:
+def _flags(
+    catalog: Catalog, by_item: dict[str, list[RecordView]], today: date
+) -> list[dict[str, Any]]:
     public = {i.code for i in catalog.items if i.is_public}
     flags = []
     for rule in wording.FLAG_RULES:
@@ -278,39 +280,39 @@ def _flags(catalog: Catalog, by_item: dict[str, list[RecordView]], today: date) 
             continue
         count = sum(1 for r in by_item.get(rule.item_code, ()) if _in_force(rule, r, today))
         flags.append(
-            ReportFlag(
-                code=rule.code,
-                name=rule.name,
-                name_en=rule.name_en,
-                item_code=rule.item_code,
-                active=count > 0,
-                active_count=count,
-            )
+            {
+                "code": rule.code,
+                "name": rule.name,
+                "name_en": rule.name_en,
+                "item_code": rule.item_code,
+                "active": count > 0,
+                "active_count": count,
+            }
         )
     return flags
 
 
-def _subject(entity: EntityRead) -> ReportSubject:
+def _subject(entity: EntityRead) -> dict[str, Any]:
     kind = reference.entity_types().get(entity.entity_type)
-    return ReportSubject(
-        uscc=entity.uscc,
-        name=entity.name,
-        entity_type=entity.entity_type,
-        entity_type_name=entity.entity_type_name,
-        entity_type_name_en=kind.name_en if kind else entity.entity_type,
-        region_code=entity.region_code,
-        region_name=entity.region_full_name or entity.region_name,
-        industry_code=entity.industry_code,
-        industry_name=entity.industry_name,
-        industry_section=entity.industry_section,
-        industry_section_name=entity.industry_section_name,
-        size_class=entity.size_class,
-        size_class_name=entity.size_class_name,
-        status=entity.status,
-        legal_rep_name=entity.legal_rep_name,
-        registered_capital=entity.registered_capital,
-        establish_date=entity.establish_date,
-    )
+    return {
+        "uscc": entity.uscc,
+        "name": entity.name,
+        "entity_type": entity.entity_type,
+        "entity_type_name": entity.entity_type_name,
+        "entity_type_name_en": kind.name_en if kind else entity.entity_type,
+        "region_code": entity.region_code,
+        "region_name": entity.region_full_name or entity.region_name,
+        "industry_code": entity.industry_code,
+        "industry_name": entity.industry_name,
+        "industry_section": entity.industry_section,
+        "industry_section_name": entity.industry_section_name,
+        "size_class": entity.size_class,
+        "size_class_name": entity.size_class_name,
+        "status": entity.status,
+        "legal_rep_name": entity.legal_rep_name,
+        "registered_capital": entity.registered_capital,
+        "establish_date": entity.establish_date,
+    }
 
 
 def _section_order(catalog: Catalog) -> list[str]:
@@ -333,12 +335,12 @@ def build_report(
     node_id: str,
     now: datetime | None = None,
     interface: policy.InterfaceFetcher | None = None,
-) -> CreditReport:
+) -> ReportDocument:
     """Assemble the credit report of ``uscc`` as ``requester`` may see it (reads only; logs
     nothing). Every item passes the policy decision point; ``interface`` asks providers of
     interface items at query time."""
     who = requester_of(requester)
-    check_purpose(who, purpose)
+    check_purpose(who["kind"], purpose)
     entity = entities_service.get_entity(session, uscc=uscc)
     generated_at = now or utcnow()
     reads = {
@@ -392,9 +394,10 @@ def build_report(
     info = purpose_info(purpose)
     rating_note, rating_note_en = wording.RATING_NOTE
     grounds = {r.decision.ground for r in reads.values() if r.decision.allowed}
-    return CreditReport.model_validate(
+    return ReportDocument(
         {
             "report_id": uuid.uuid4().hex,
+            "schema_version": SCHEMA_VERSION,
             "generated_at": generated_at,
             "node_id": node_id,
             "data_as_of": data_as_of,
@@ -409,13 +412,15 @@ def build_report(
                 ],
                 "flags": _flags(catalog, by_item, _china_date(generated_at)),
                 "record_count": sum(counts.values()),
+                "rating": None,
                 "rating_note": rating_note,
                 "rating_note_en": rating_note_en,
                 "broken_commitments": rights_service.broken_commitments(session, uscc=entity.uscc),
             },
             "sections": sections,
             "notices": wording.notices(
-                info,
+                info["name"],
+                info["name_en"],
                 data_as_of,
                 authorized=policy.Ground.authorized in grounds,
                 own=policy.Ground.subject in grounds,

@@ -21,7 +21,8 @@ REPORT_VIEWERS: Final = frozenset(
 )
 
 
-async def _report_viewer(principal: CurrentPrincipal) -> Principal:
+def require_report_viewer(principal: Principal) -> Principal:
+    """``principal`` if it may ask for credit reports at all (Forbidden otherwise)."""
     if principal.kind not in REPORT_VIEWERS:
         raise Forbidden(
             "credit reports are for institution, enterprise, operator or regulator credentials"
@@ -35,5 +36,4 @@ async def _usage_viewer(principal: CurrentPrincipal) -> Principal:
     return principal
 
 
-ReportViewer = Annotated[Principal, Depends(_report_viewer)]
 UsageViewer = Annotated[Principal, Depends(_usage_viewer)]

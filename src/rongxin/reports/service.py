@@ -20,6 +20,7 @@ from rongxin.catalog.schemas import Catalog, Item
 from rongxin.config import Settings
 from rongxin.db.group_commit import Batched, run_now
 from rongxin.reports.assembly import build_report
+from rongxin.reports.document import ReportDocument
 from rongxin.reports.errors import UnknownProvider
 from rongxin.reports.models import ReportIssue, ReportIssueSource
 from rongxin.reports.schemas import (
@@ -34,30 +35,25 @@ from rongxin.reports.schemas import (
 )
 
 
-def report_sources(report: CreditReport) -> list[tuple[str, str, int]]:
+def report_sources(report: ReportDocument) -> list[tuple[str, str, int]]:
     """(provider code, item code, record count) for every item whose records the report shows."""
-    return [
-        (item.provider.code, item.item_code, item.total)
-        for section in report.sections
-        for item in section.items
-        if item.available and item.total
-    ]
+    return [(i.provider_code, i.item_code, i.total) for i in report.shown if i.total]
 
 
-def issuance_event(report: CreditReport, *, format: ReportFormat) -> AccessEvent:
+def issuance_event(report: ReportDocument, *, format: ReportFormat) -> AccessEvent:
     """The access-log entry of an issued report: who, about whom, which items it showed, for
     what purpose and under which authorizations (codes only, never values)."""
-    shown = [i for section in report.sections for i in section.items if i.available]
+    shown = report.shown
     grants = sorted({i.authorization_id for i in shown if i.authorization_id})
     requester = report.requester
     return AccessEvent(
         action=f"report.{format.value}",
-        actor_kind=ActorKind(requester.kind.value),
-        actor_code=requester.code or "anonymous",
-        user_id=requester.user_id,
-        uscc=report.subject.uscc,
+        actor_kind=ActorKind(requester["kind"].value),
+        actor_code=requester["code"] or "anonymous",
+        user_id=requester["user_id"],
+        uscc=report.uscc,
         items=[i.item_code for i in shown],
-        purpose=report.purpose.code,
+        purpose=report.purpose,
         authorization_id=grants[0] if len(grants) == 1 else None,
         outcome=Outcome.allowed,
         detail=f"report {report.report_id}"
@@ -70,7 +66,7 @@ def issuance_event(report: CreditReport, *, format: ReportFormat) -> AccessEvent
 class Issuance:
     """One report to log (see :func:`record_issuances`)."""
 
-    report: CreditReport
+    report: ReportDocument
     requester: Principal | None
     format: ReportFormat
     settings: Settings
@@ -101,10 +97,10 @@ def record_issuances(session: Session, issuances: list[Issuance]) -> list[Except
         [
             {
                 "id": i.report.report_id,
-                "uscc": i.report.subject.uscc,
-                "requester_kind": i.report.requester.kind.value,
-                "requester_code": i.report.requester.code,
-                "purpose": i.report.purpose.code.value,
+                "uscc": i.report.uscc,
+                "requester_kind": i.report.requester["kind"].value,
+                "requester_code": i.report.requester["code"],
+                "purpose": i.report.purpose.value,
                 "format": i.format.value,
                 "issued_at": i.report.generated_at,
                 "record_count": i.report.record_count,
@@ -131,7 +127,7 @@ def record_issuances(session: Session, issuances: list[Issuance]) -> list[Except
 def record_issuance(
     session: Session,
     *,
-    report: CreditReport,
+    report: ReportDocument,
     requester: Principal | None,
     format: ReportFormat,
     settings: Settings,
@@ -152,7 +148,7 @@ def assemble_report(
     purpose: ReportPurpose,
     settings: Settings,
     interface: policy.InterfaceFetcher | None = None,
-) -> CreditReport:
+) -> ReportDocument:
     """The report of ``uscc`` as ``requester`` may see it (request checks, then assembly);
     reads only. Hand it out only after :func:`record_issuance` has logged it."""
     policy.check_request(session, principal=requester, purpose=purpose)
@@ -190,7 +186,7 @@ def issue_report(
         interface=interface,
     )
     record_issuance(session, report=report, requester=requester, format=format, settings=settings)
-    return report
+    return report.model
 
 
 # ---- usage feedback (V1) ------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Final
 
 from rongxin.records.schemas import RecordStatus
-from rongxin.reports.schemas import PurposeInfo, ReportNotice, Restriction, SectionCode
+from rongxin.reports.schemas import Restriction, SectionCode
 
 SECTION_TITLES: Final[dict[str, tuple[str, str]]] = {
     SectionCode.basic: ("基本信息", "Basic information"),
@@ -145,50 +145,58 @@ SCOPE_NOTES: Final[dict[str, tuple[str, str]]] = {
 
 
 def notices(
-    purpose: PurposeInfo, data_as_of: date, *, authorized: bool = False, own: bool = False
-) -> list[ReportNotice]:
+    purpose_name: str,
+    purpose_name_en: str,
+    data_as_of: date,
+    *,
+    authorized: bool = False,
+    own: bool = False,
+) -> list[dict[str, str]]:
+    """The report's notices (``ReportNotice`` as plain data)."""
     day = f"{data_as_of.year}年{data_as_of.month}月{data_as_of.day}日"
     scope, scope_en = SCOPE_NOTES["own" if own else "authorized" if authorized else "public"]
     return [
-        ReportNotice(
-            code="objection",
-            text=(
+        {
+            "code": "objection",
+            "text": (
                 "信息主体对本报告所列信息有异议的，可通过本平台或向数据提供单位提出异议申诉"
                 "（异议申诉）。平台收到异议后即对相关信息作“异议中”标注，并在20日内完成核查、"
                 "书面答复核查结果；无法确认的，核查结果与异议一并记载。"
             ),
-            text_en=(
+            "text_en": (
                 "If the information subject disputes any information in this report, it may "
                 "object through this platform or to the data provider. On receiving an "
                 "objection the platform marks the information 'under objection' at once, "
                 "verifies it within 20 days and replies in writing; where it cannot be "
                 "decided, the verification result and the objection are both recorded."
             ),
-        ),
-        ReportNotice(
-            code="self_reported",
-            text="标注为“自主填报”的信息由信息主体自愿填报并作出信用承诺，平台未核实其真实性。",
-            text_en=(
+        },
+        {
+            "code": "self_reported",
+            "text": "标注为“自主填报”的信息由信息主体自愿填报并作出信用承诺，平台未核实其真实性。",
+            "text_en": (
                 "Information labelled 'self-reported' was provided voluntarily by the "
                 "information subject under a credit commitment; the platform has not "
                 "verified it."
             ),
-        ),
-        ReportNotice(code="scope", text=scope, text_en=scope_en),
-        ReportNotice(
-            code="data_as_of",
-            text=f"本报告数据截至{day}（以平台收到数据提供单位报送的时间为准）。",
-            text_en=(
+        },
+        {"code": "scope", "text": scope, "text_en": scope_en},
+        {
+            "code": "data_as_of",
+            "text": f"本报告数据截至{day}（以平台收到数据提供单位报送的时间为准）。",
+            "text_en": (
                 f"Data as of {data_as_of.isoformat()} (the time the platform received it "
                 "from the data providers)."
             ),
-        ),
-        ReportNotice(
-            code="purpose",
-            text=f"本报告查询用途为“{purpose.name}”，仅限该用途使用，不得泄露、转售或用于其他目的。",
-            text_en=(
-                f"This report was requested for '{purpose.name_en}' and may be used only for "
+        },
+        {
+            "code": "purpose",
+            "text": (
+                f"本报告查询用途为“{purpose_name}”，仅限该用途使用，不得泄露、转售或用于其他目的。"
+            ),
+            "text_en": (
+                f"This report was requested for '{purpose_name_en}' and may be used only for "
                 "that purpose; it may not be disclosed, resold or used otherwise."
             ),
-        ),
+        },
     ]
