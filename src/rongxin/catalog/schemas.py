@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import IntEnum, StrEnum
+from functools import cached_property
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -223,23 +224,28 @@ class Catalog(_Strict):
                 raise ValueError(f"item {item.code!r}: unknown category {item.category!r}")
         return self
 
+    # lookups by code, built once per (frozen) catalog: every report looks up each item's
+    # category and provider
+    @cached_property
+    def _items_by_code(self) -> dict[str, Item]:
+        return {i.code: i for i in self.items}
+
+    @cached_property
+    def _providers_by_code(self) -> dict[str, Provider]:
+        return {p.code: p for p in self.providers}
+
+    @cached_property
+    def _categories_by_code(self) -> dict[str, Category]:
+        return {c.code: c for c in self.categories}
+
     def item(self, code: str) -> Item:
-        for i in self.items:
-            if i.code == code:
-                return i
-        raise KeyError(code)
+        return self._items_by_code[code]
 
     def provider(self, code: str) -> Provider:
-        for p in self.providers:
-            if p.code == code:
-                return p
-        raise KeyError(code)
+        return self._providers_by_code[code]
 
     def category(self, code: str) -> Category:
-        for c in self.categories:
-            if c.code == code:
-                return c
-        raise KeyError(code)
+        return self._categories_by_code[code]
 
 
 # ---- API views ------------------------------------------------------------------------------

@@ -33,7 +33,6 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA cache_size=-262144")  # 256 MiB page cache: bulk loads touch big indexes
-    cur.execute("PRAGMA mmap_size=2147418112")
     cur.close()
 
 

@@ -366,7 +366,7 @@ def is_active(session: Session, code: str, *, at: datetime | None = None) -> boo
     """Whether the institution may use the platform now: onboarded, ``active`` and its
     assessment not expired (so access ends at expiry even before :func:`enforce_expiry` runs).
     """
-    row = session.execute(_ACCESS, {"code": code}).one_or_none()
+    row = session.connection().execute(_ACCESS, {"code": code}).one_or_none()
     if row is None or row.status != S.active.value:
         return False
     until: datetime | None = row.assessment_valid_until
@@ -376,7 +376,7 @@ def is_active(session: Session, code: str, *, at: datetime | None = None) -> boo
 def allowed_purposes(session: Session, code: str) -> frozenset[Purpose]:
     """The purposes an institution was approved for (empty when not onboarded), for the access
     policy's purpose check (Z2). One indexed read."""
-    found = session.scalar(_PURPOSES, {"code": code})
+    found = session.connection().scalar(_PURPOSES, {"code": code})  # Core: no ORM layer
     return frozenset(Purpose(p) for p in found or ())
 
 

@@ -21,6 +21,7 @@ import hashlib
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
 
@@ -227,15 +228,53 @@ def _objection_notes(
     }
 
 
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """What a report takes from the catalog alone, worked out once per catalog: the items in
+    report order with their sections, each item's fixed fields and its placeholders. Reports
+    share these dicts; nothing may change them."""
+
+    ordered: tuple[tuple[Item, str], ...]
+    sections: tuple[str, ...]
+    bases: dict[str, dict[str, Any]]
+    placeholders: dict[tuple[str, Restriction], dict[str, Any]]
+
+
+_LAYOUTS: dict[int, tuple[Catalog, _Layout]] = {}  # by id(catalog); the catalog is kept alive
+
+
+def _layout(catalog: Catalog) -> _Layout:
+    found = _LAYOUTS.get(id(catalog))
+    if found is not None and found[0] is catalog:
+        return found[1]
+    rank = {c.code: n for n, c in enumerate(catalog.categories)}
+    ordered = sorted(enumerate(catalog.items), key=lambda pair: (rank[pair[1].category], pair[0]))
+    bases = {item.code: _item_base(catalog, item) for item in catalog.items}
+    layout = _Layout(
+        ordered=tuple((item, _section_of(catalog, item)) for _, item in ordered),
+        sections=tuple(_section_order(catalog)),
+        bases=bases,
+        placeholders={
+            (item.code, restriction): _placeholder(item, bases[item.code], restriction)
+            for item in catalog.items
+            for restriction in Restriction
+        },
+    )
+    if len(_LAYOUTS) >= 8:  # catalogs are few (one per node); tests make many
+        _LAYOUTS.clear()
+    _LAYOUTS[id(catalog)] = (catalog, layout)
+    return layout
+
+
 def _item(
-    catalog: Catalog, read: policy.ItemRead, notes: dict[tuple[str, str], dict[str, Any]]
+    layout: _Layout, read: policy.ItemRead, notes: dict[tuple[str, str], dict[str, Any]]
 ) -> dict[str, Any]:
     item, decision = read.item, read.decision
-    base = _item_base(catalog, item)
     if read.unavailable:
-        return _placeholder(item, base, Restriction.provider_unavailable)
+        return layout.placeholders[item.code, Restriction.provider_unavailable]
     if not decision.allowed or item.sharing_mode is SharingMode.verification:
-        return _placeholder(item, base, _restriction(item))
+        return layout.placeholders[item.code, _restriction(item)]
+    base = layout.bases[item.code]
     fields = policy.visible_fields(item, decision)
     shown = [
         _record(
@@ -358,20 +397,17 @@ def build_report(
     by_item = {code: r.records for code, r in reads.items() if r.records}
     notes = _objection_notes(session, entity.uscc, by_item)
 
-    category_rank = {c.code: n for n, c in enumerate(catalog.categories)}
-    ordered = sorted(
-        enumerate(catalog.items), key=lambda pair: (category_rank[pair[1].category], pair[0])
-    )
+    layout = _layout(catalog)
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     counts: dict[str, int] = {}
-    for _, item in ordered:
-        entry = _item(catalog, reads[item.code], notes)
-        grouped[_section_of(catalog, item)].append(entry)
+    for item, section in layout.ordered:
+        entry = _item(layout, reads[item.code], notes)
+        grouped[section].append(entry)
         if entry["available"]:
             counts[item.category] = counts.get(item.category, 0) + entry["total"]
 
     sections = []
-    for code in _section_order(catalog):
+    for code in layout.sections:
         if not grouped.get(code):
             continue
         title, title_en = wording.SECTION_TITLES.get(code, (code, code))

@@ -13,10 +13,9 @@ from the document too, so logging a report never needs the model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import orjson
 
@@ -26,8 +25,7 @@ from rongxin.reports.schemas import CreditReport, ReportPurpose
 _JSON_OPTIONS: Final = orjson.OPT_UTC_Z
 
 
-@dataclass(frozen=True, slots=True)
-class ShownItem:
+class ShownItem(NamedTuple):
     """An item whose records a report shows: for the issuance log and usage feedback (V1)."""
 
     item_code: str
@@ -37,7 +35,8 @@ class ShownItem:
 
 
 class ReportDocument:
-    """One assembled report: :attr:`data` in the shape of ``CreditReport``."""
+    """One assembled report: :attr:`data` in the shape of ``CreditReport`` (read-only: parts
+    of it are shared with other reports)."""
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.data = data

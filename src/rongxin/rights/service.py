@@ -142,7 +142,7 @@ def commitments(session: Session, *, uscc: str) -> list[CommitmentRead]:
 
 def broken_commitments(session: Session, *, uscc: str) -> int:
     """How many of its credit commitments ``uscc`` broke (every report shows it)."""
-    return int(session.scalar(_BROKEN, {"uscc": uscc}) or 0)
+    return int(session.connection().scalar(_BROKEN, {"uscc": uscc}) or 0)  # Core: no ORM layer
 
 
 _BROKEN = select(func.count()).where(  # built once: every report runs it
