@@ -18,7 +18,8 @@ information and is shown under ``public_records``.
 from __future__ import annotations
 
 import hashlib
-import uuid
+import secrets
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -74,6 +75,13 @@ ALLOWED_PURPOSES: Final[dict[RequesterKind, frozenset[ReportPurpose]]] = {
 
 
 # ---- small helpers ------------------------------------------------------------------------------
+
+
+def new_report_id() -> str:
+    """A report id: 32 hex digits, time-ordered like a UUIDv7 (48 bits of milliseconds, then 80
+    random bits, so still unguessable). Issuance rows and their sources are keyed by it: ordered
+    ids append to their indexes instead of dirtying a random page per report."""
+    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
 
 
 def requester_of(principal: Principal | None) -> dict[str, Any]:
@@ -432,7 +440,7 @@ def build_report(
     grounds = {r.decision.ground for r in reads.values() if r.decision.allowed}
     return ReportDocument(
         {
-            "report_id": uuid.uuid4().hex,
+            "report_id": new_report_id(),
             "schema_version": SCHEMA_VERSION,
             "generated_at": generated_at,
             "node_id": node_id,
