@@ -12,13 +12,7 @@ from rongxin.access.models import ApiKey
 from rongxin.config import Settings
 from rongxin.db import migrate
 from rongxin.db.base import utcnow
-from rongxin.db.session import (
-    WalCheckpointer,
-    build_engine,
-    holds_sqlite_writer,
-    session_factory,
-    take_writer,
-)
+from rongxin.db.session import build_engine, holds_sqlite_writer, session_factory, take_writer
 
 
 def _key(key_id: str) -> ApiKey:
@@ -103,28 +97,3 @@ def test_writers_of_two_processes_queue_on_the_lock_file(tmp_path: Path) -> None
         finally:
             other.kill()
             engine.dispose()
-
-
-def test_a_servers_wal_is_checkpointed_by_the_background_thread(tmp_path: Path) -> None:
-    """The server's connections never checkpoint inside a commit; the WalCheckpointer copies the
-    log into the database file instead (and once more when it stops)."""
-    path = tmp_path / "c.db"
-    engine = build_engine(Settings(database_url=f"sqlite:///{path}"), background_checkpoints=True)
-    migrate.upgrade(engine)
-    checkpointer = WalCheckpointer(engine, interval=3600)  # only the final round runs
-    try:
-        with engine.connect() as conn:
-            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
-        with engine.begin() as conn:
-            conn.exec_driver_sql("CREATE TABLE filler (id INTEGER PRIMARY KEY, text TEXT)")
-            conn.exec_driver_sql(
-                "WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 5000) "
-                "INSERT INTO filler (text) SELECT printf('%0500d', v) FROM n"
-            )
-        before = path.stat().st_size  # the 2.5 MB are still in the WAL, not in the file
-        checkpointer.start()
-        checkpointer.stop()
-        assert checkpointer.checkpoints == 1
-        assert path.stat().st_size > before + 2_000_000
-    finally:
-        engine.dispose()

@@ -20,13 +20,7 @@ from rongxin.api import api_router
 from rongxin.catalog import service as catalog_service
 from rongxin.config import Settings
 from rongxin.db.group_commit import GroupCommitWriter
-from rongxin.db.session import (
-    WalCheckpointer,
-    build_engine,
-    check_connection,
-    is_sqlite_busy,
-    session_factory,
-)
+from rongxin.db.session import build_engine, check_connection, is_sqlite_busy, session_factory
 from rongxin.errors import RongxinError, ServiceUnavailable
 from rongxin.logging import configure_logging, get_logger
 from rongxin.providers import client as providers_client
@@ -56,9 +50,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = build_engine(settings, background_checkpoints=True)
-        checkpointer = WalCheckpointer(engine)  # SQLite: WAL checkpoints off the request path
-        checkpointer.start()
+        engine = build_engine(settings)
         app.state.engine = engine
         app.state.session_factory = session_factory(engine)
         app.state.group_commit = GroupCommitWriter(app.state.session_factory)
@@ -70,7 +62,6 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         app.state.group_commit.stop()  # drains queued writes before the engine goes
         app.state.provider_client.close()
-        checkpointer.stop()
         engine.dispose()
 
     app = FastAPI(

@@ -17,9 +17,6 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from rongxin.config import Settings
 from rongxin.errors import ServiceUnavailable
-from rongxin.logging import get_logger
-
-_log = get_logger(__name__)
 
 #: SQLite connections kept open per engine (see build_engine)
 SQLITE_POOL_SIZE: Final = 16
@@ -39,59 +36,6 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def _no_autocheckpoint(dbapi_conn: Any, _record: Any) -> None:
-    dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
-
-
-class WalCheckpointer:
-    """Checkpoints a SQLite database's write-ahead log in a background thread.
-
-    By default the connection whose commit takes the WAL past 1,000 pages copies them into the
-    database file — inside that commit, while it holds the writer lock, so every fiftieth or so
-    batch of a busy server waited tens of milliseconds for it. A server's connections do not
-    checkpoint (``build_engine(..., background_checkpoints=True)``); this thread runs a PASSIVE
-    checkpoint (it never blocks readers or writers) every ``interval`` seconds instead. Other
-    processes (CLI jobs) keep SQLite's own automatic checkpoints.
-    """
-
-    def __init__(self, engine: Engine, *, interval: float = 1.0) -> None:
-        self._engine = engine
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.checkpoints = 0
-
-    def start(self) -> None:
-        if self._engine.dialect.name != "sqlite" or self._thread is not None:
-            return
-        self._thread = threading.Thread(
-            target=self._run, name="rongxin-wal-checkpoint", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop, after one last checkpoint."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def checkpoint(self) -> None:
-        with self._engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-        self.checkpoints += 1
-
-    def _run(self) -> None:
-        while True:
-            stopping = self._stop.wait(self._interval)
-            try:
-                self.checkpoint()
-            except OperationalError as exc:  # e.g. busy: the next round catches up
-                _log.warning("wal_checkpoint_failed", error=str(exc.orig))
-            if stopping:
-                return
-
-
 def _redact(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
@@ -99,11 +43,8 @@ def _redact(url: str) -> str:
         return "<unparseable URL>"
 
 
-def build_engine(settings: Settings, *, background_checkpoints: bool = False) -> Engine:
-    """Create the engine for ``settings.database_url``; SQLite files get their folder made.
-
-    ``background_checkpoints`` (the server): SQLite's connections never checkpoint the WAL
-    themselves — a :class:`WalCheckpointer` does, off the request path."""
+def build_engine(settings: Settings) -> Engine:
+    """Create the engine for ``settings.database_url``; SQLite files get their folder made."""
     try:
         url = make_url(settings.database_url)
     except ArgumentError as exc:
@@ -121,8 +62,6 @@ def build_engine(settings: Settings, *, background_checkpoints: bool = False) ->
             kwargs.update(pool_size=SQLITE_POOL_SIZE, max_overflow=32)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        if background_checkpoints:
-            event.listen(engine, "connect", _no_autocheckpoint)
     else:
         engine = create_engine(url, pool_pre_ping=True, **kwargs)
     return engine
