@@ -25,7 +25,7 @@ from rongxin.audit import service as audit_service
 from rongxin.config import Settings
 from rongxin.rating import service as rating_service
 from rongxin.rating.indicators import load_system
-from rongxin.rating.service import RatingPortrait, RatingRunRead
+from rongxin.rating.schemas import RatingPortrait, RatingRunRead
 
 FIRST = date(2026, 6, 30)
 SECOND = date(2026, 9, 30)

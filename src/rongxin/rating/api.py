@@ -27,9 +27,8 @@ from rongxin.rating import batch, registry, scoring, service
 from rongxin.rating.engines import Engine
 from rongxin.rating.errors import ScorecardNotFound
 from rongxin.rating.features import load_features
-from rongxin.rating.schemas import PLATFORM_OWNER, ScorecardRead
+from rongxin.rating.schemas import PLATFORM_OWNER, RatingPortrait, RatingRunRead, ScorecardRead
 from rongxin.rating.scorecards import ScorecardSpec
-from rongxin.rating.service import RatingPortrait, RatingRunRead
 
 router = APIRouter(prefix="/ratings", tags=["ratings"])
 scorecard_router = APIRouter(prefix="/scorecards", tags=["scorecards"])

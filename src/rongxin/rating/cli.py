@@ -238,8 +238,9 @@ def run(
     from rongxin.catalog import service as catalog_service
     from rongxin.cli_support import cli_session, emit_json, settings_or_exit
     from rongxin.errors import InvalidInput
-    from rongxin.rating import batch, service
+    from rongxin.rating import batch
     from rongxin.rating.indicators import load_system
+    from rongxin.rating.schemas import RatingRunRead
 
     try:
         day = date.fromisoformat(as_of)
@@ -266,7 +267,7 @@ def run(
             settings=settings,
             progress=progress,
         )
-        read = service.RatingRunRead.model_validate(found)
+        read = RatingRunRead.model_validate(found)
     if json_out:
         emit_json(read.model_dump(mode="json"))
         return

@@ -4,10 +4,8 @@ history across runs, where it stands among its peers, and what would raise it.""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,114 +15,19 @@ from rongxin.rating.errors import RatingNotFound, RatingRunNotFound
 from rongxin.rating.features import FeatureSet, load_features
 from rongxin.rating.indicators import SCALE, IndicatorSystem, Veto, load_system
 from rongxin.rating.models import EntityRating, RatingChange, RatingRun
+from rongxin.rating.schemas import (
+    DimensionLine,
+    Improvement,
+    IndicatorLine,
+    PeerStanding,
+    RatingPoint,
+    RatingPortrait,
+    RatingRunRead,
+    VetoRead,
+)
 
 HISTORY_LIMIT = 24
 IMPROVEMENTS = 3
-
-
-# ---- schemas (I/O) -------------------------------------------------------------------------------
-
-
-class RatingRunRead(BaseModel):
-    model_config = {"from_attributes": True}
-
-    id: str
-    system_code: str
-    system_version: str
-    features_version: str
-    engine: str
-    as_of: date
-    status: str
-    started_at: datetime
-    completed_at: datetime | None
-    entity_count: int
-    changed_count: int
-    grade_counts: dict[str, int] | None
-    seconds: float | None
-    previous_run_id: str | None
-    triggered_by: str
-    scope: str = "full"
-
-
-class IndicatorLine(BaseModel):
-    """One line of the indicator sheet."""
-
-    code: str
-    name: str
-    name_en: str
-    value: str | float | None
-    points: int
-    max_points: int
-    weight: int
-    lost: float  # score points lost against the indicator's best (0–1000 scale)
-
-
-class DimensionLine(BaseModel):
-    code: str
-    name: str
-    name_en: str
-    weight: int
-    score: float  # 0–100, the weighted mean of its indicators' points
-    indicators: list[IndicatorLine]
-
-
-class Improvement(BaseModel):
-    """What would raise the rating: a veto to lift (it caps the grade whatever the score), or
-    an indicator that lost points; with the advice."""
-
-    kind: Literal["veto", "indicator"]
-    code: str  # the veto's or the indicator's code
-    name: str
-    name_en: str
-    gain: float  # score points won if the indicator reached its best (0 for a veto)
-    advice: str
-    advice_en: str
-
-
-class VetoRead(BaseModel):
-    code: str
-    name: str
-    name_en: str
-    cap_grade: str
-
-
-class RatingPoint(BaseModel):
-    run_id: str
-    as_of: date
-    score: float
-    grade: str
-
-
-class PeerStanding(BaseModel):
-    group: str
-    province: str | None
-    industry_section: str | None
-    size_class: str | None
-    percentile: float  # share of peers rated lower, 0–100
-
-
-class RatingPortrait(BaseModel):
-    """An entity's rating portrait (画像)."""
-
-    uscc: str
-    run_id: str
-    as_of: date
-    system_code: str
-    system_version: str
-    score: float
-    grade: str
-    grade_name: str | None
-    grade_name_en: str | None
-    scale: int = SCALE
-    data_sources: int
-    data_depth: str
-    data_depth_name: str | None
-    veto: VetoRead | None
-    reasons: list[str]
-    peers: PeerStanding
-    dimensions: list[DimensionLine]  # empty when the run used another system version
-    improvements: list[Improvement]
-    history: list[RatingPoint]
 
 
 # ---- runs ---------------------------------------------------------------------------------------

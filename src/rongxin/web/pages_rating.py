@@ -35,7 +35,7 @@ from rongxin.institutions import service as institutions_service
 from rongxin.rating import service as rating_service
 from rongxin.rating.errors import RatingNotFound
 from rongxin.rating.indicators import load_system
-from rongxin.rating.service import RatingPortrait, RatingRunRead
+from rongxin.rating.schemas import RatingPortrait, RatingRunRead
 from rongxin.web import i18n
 from rongxin.web.auth import StaffPrincipal, WebPrincipal, require_web_principal
 from rongxin.web.pages import VIEWER_PURPOSES, PageRoute, error_page
