@@ -100,9 +100,9 @@ WRITER_WAIT_SECONDS = 10.0
 class _WriterLock:
     """The writer lock of one SQLite database (see above)."""
 
-    def __init__(self, path: str | None) -> None:
+    def __init__(self, lock_file: str | None) -> None:
         self._mutex = threading.Lock()
-        self._path = f"{path}-writer.lock" if path and path != ":memory:" else None
+        self._path = lock_file  # None: one process only (an in-memory database)
         self._fd: int | None = None
 
     def acquire(self) -> bool:
@@ -137,8 +137,10 @@ def _writer_lock(session: Session) -> _WriterLock | None:
     with _WRITER_LOCKS_GUARD:
         lock = _WRITER_LOCKS.get(database)
         if lock is None:
-            path = None if database == ":memory:" else os.path.abspath(database)
-            lock = _WRITER_LOCKS[database] = _WriterLock(path)
+            lock_file = (
+                None if database == ":memory:" else f"{os.path.abspath(database)}-writer.lock"
+            )
+            lock = _WRITER_LOCKS[database] = _WriterLock(lock_file)
         return lock
 
 

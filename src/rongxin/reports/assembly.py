@@ -203,7 +203,7 @@ def _item_base(catalog: Catalog, item: Item) -> dict[str, Any]:
     }
 
 
-def _placeholder(item: Item, base: dict[str, Any], restriction: Restriction) -> dict[str, Any]:
+def _placeholder(base: dict[str, Any], restriction: Restriction) -> dict[str, Any]:
     note, note_en = wording.RESTRICTION_NOTES[restriction]
     return {
         **base,
@@ -263,7 +263,7 @@ def _layout(catalog: Catalog) -> _Layout:
         sections=tuple(_section_order(catalog)),
         bases=bases,
         placeholders={
-            (item.code, restriction): _placeholder(item, bases[item.code], restriction)
+            (item.code, restriction): _placeholder(bases[item.code], restriction)
             for item in catalog.items
             for restriction in Restriction
         },
