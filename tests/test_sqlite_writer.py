@@ -6,13 +6,23 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from rongxin.access.models import ApiKey
 from rongxin.config import Settings
 from rongxin.db import migrate
 from rongxin.db.base import utcnow
-from rongxin.db.session import build_engine, holds_sqlite_writer, session_factory, take_writer
+from rongxin.db.session import (
+    WRITER_WAIT_SECONDS,
+    build_engine,
+    holds_sqlite_writer,
+    session_factory,
+    take_writer,
+)
 
 
 def _key(key_id: str) -> ApiKey:
@@ -97,3 +107,33 @@ def test_writers_of_two_processes_queue_on_the_lock_file(tmp_path: Path) -> None
         finally:
             other.kill()
             engine.dispose()
+
+
+def test_a_session_not_made_by_the_factory_releases_the_lock_at_its_end(tmp_path: Path) -> None:
+    """``take_writer`` on a plain ``Session(bind=…)`` (tests, scripts) must still give the lock
+    back when its transaction ends; it used to keep it, and the next writer waited 10 s."""
+    engine = build_engine(Settings(database_url=f"sqlite:///{tmp_path / 'w.db'}"))
+    migrate.upgrade(engine)
+    plain = Session(bind=engine)
+    try:
+        take_writer(plain)
+        assert holds_sqlite_writer(plain)
+        plain.commit()
+        assert not holds_sqlite_writer(plain)
+        got: list[bool] = []
+        other = threading.Thread(target=lambda: got.append(_takes_at_once(engine)))
+        other.start()
+        other.join(timeout=30)
+        assert got == [True]
+    finally:
+        plain.close()
+        engine.dispose()
+
+
+def _takes_at_once(engine: Engine) -> bool:
+    with session_factory(engine)() as session:
+        start = time.monotonic()
+        take_writer(session)
+        held = holds_sqlite_writer(session)
+        session.rollback()
+        return held and time.monotonic() - start < WRITER_WAIT_SECONDS / 2

@@ -3,12 +3,12 @@
 ``append`` runs inside the caller's transaction (services never commit). Appenders are
 serialised by a lock on the one ``audit_head`` row, taken *before* the tail is read:
 
-* PostgreSQL: ``SELECT … FOR UPDATE`` on the head row; a concurrent appender waits for the
-  holder's commit and then reads the new tail (READ COMMITTED).
-* SQLite: the first statement is a write to the head row (``UPDATE audit_head SET seq = seq``,
-  issued by an ORM flush so the process's writer mutex is taken first); it takes SQLite's single
-  write lock, waiting for other processes' writers, and only then is the tail read — a writer
-  always sees the latest committed state.
+* both: one ``UPDATE audit_head SET seq = seq … RETURNING`` locks the row and reads it.
+* PostgreSQL: the update waits for a concurrent holder's commit and then returns the new tail
+  (READ COMMITTED).
+* SQLite: the process's writer lock (``db.session.take_writer``) is taken first, then the update
+  takes SQLite's single write lock, waiting for other processes' writers; the tail it returns is
+  the latest committed state.
 
 So the chain stays linear however many threads and processes append at once.
 """
@@ -16,12 +16,13 @@ So the chain stays linear however many threads and processes append at once.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
 import polars as pl
 import structlog
-from sqlalchemy import exists, func, insert, select
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,6 +35,8 @@ from rongxin.audit.verification import verify
 from rongxin.catalog.schemas import Catalog
 from rongxin.config import Settings, get_settings
 from rongxin.db.base import utcnow
+from rongxin.db.bulk import insert_rows
+from rongxin.db.session import take_writer
 
 __all__ = [
     "append",
@@ -63,24 +66,54 @@ def _create_head(session: Session) -> None:
         pass  # another appender created it first
 
 
-def lock_head(session: Session) -> AuditHead:
+@dataclass(slots=True)
+class Head:
+    """The chain's tail and last checkpoint, as locked by :func:`lock_head`."""
+
+    seq: int
+    entry_hash: str
+    checkpoint_seq: int
+
+
+# ``UPDATE … SET seq = seq … RETURNING``: one statement that locks the head row (PostgreSQL: a
+# row lock until commit, waiting for a concurrent holder and then returning its committed
+# values; SQLite: the database's write lock) and reads it. Built once.
+_LOCK_HEAD = (
+    update(AuditHead)
+    .where(AuditHead.id == HEAD_ID)
+    .values(seq=AuditHead.seq)
+    .returning(AuditHead.seq, AuditHead.entry_hash, AuditHead.checkpoint_seq)
+)
+_MOVE_HEAD = (
+    update(AuditHead)
+    .where(AuditHead.id == HEAD_ID)
+    .values(
+        seq=bindparam("new_seq"),
+        entry_hash=bindparam("new_hash"),
+        checkpoint_seq=bindparam("new_checkpoint_seq"),
+    )
+)
+
+
+def lock_head(session: Session) -> Head:
     """Lock the chain's head row until the transaction ends and return it, current."""
-    if session.get_bind().dialect.name == "postgresql":
-        head = session.get(AuditHead, HEAD_ID, with_for_update=True, populate_existing=True)
-        if head is None:
-            _create_head(session)
-            head = session.get(AuditHead, HEAD_ID, with_for_update=True, populate_existing=True)
-        assert head is not None  # noqa: S101 - created just above
-        return head
-    head = session.get(AuditHead, HEAD_ID, populate_existing=True)
-    if head is None:
+    take_writer(session)  # SQLite: queue for the write lock first (see db/session.py)
+    row = session.connection().execute(_LOCK_HEAD).one_or_none()
+    if row is None:
         _create_head(session)
-        head = session.get(AuditHead, HEAD_ID, populate_existing=True)
-    assert head is not None  # noqa: S101 - created just above
-    head.seq = AuditHead.seq  # SET seq = seq: takes the write lock
-    session.flush()
-    session.refresh(head)
-    return head
+        row = session.connection().execute(_LOCK_HEAD).one()
+    return Head(seq=row.seq, entry_hash=row.entry_hash, checkpoint_seq=row.checkpoint_seq)
+
+
+def _move_head(session: Session, head: Head) -> None:
+    session.connection().execute(
+        _MOVE_HEAD,
+        {
+            "new_seq": head.seq,
+            "new_hash": head.entry_hash,
+            "new_checkpoint_seq": head.checkpoint_seq,
+        },
+    )
 
 
 def current_request_id() -> str | None:
@@ -133,13 +166,13 @@ def append(
         item_rows.extend({"seq": seq, "item_code": code} for code in event.items)
     # Core executemany on the session's connection: plain rows, no ORM bulk-insert bookkeeping
     connection = session.connection()
-    connection.execute(insert(AuditEntry), rows)
-    if item_rows:
-        connection.execute(insert(AuditEntryItem), item_rows)
+    insert_rows(connection, AuditEntry, rows)
+    insert_rows(connection, AuditEntryItem, item_rows)
     head.seq, head.entry_hash = seq, prev
     if seq - head.checkpoint_seq >= settings.audit_checkpoint_every:
         _sign(session, head, chain.checkpoint_key(settings))
-    session.flush()
+        session.flush()
+    _move_head(session, head)
     return seqs
 
 
@@ -147,7 +180,7 @@ def _as_dict(fields: chain.EntryFields) -> dict[str, object]:
     return {name: getattr(fields, name) for name in chain.EntryFields.__slots__}
 
 
-def _sign(session: Session, head: AuditHead, key: chain.CheckpointKey) -> AuditCheckpoint:
+def _sign(session: Session, head: Head, key: chain.CheckpointKey) -> AuditCheckpoint:
     created_at = utcnow()
     message = chain.checkpoint_message(
         seq=head.seq,
@@ -174,6 +207,7 @@ def write_checkpoint(session: Session, *, settings: Settings) -> CheckpointRead 
     if head.seq == 0 or head.seq == head.checkpoint_seq:
         return None
     checkpoint = _sign(session, head, chain.checkpoint_key(settings))
+    _move_head(session, head)
     session.flush()
     return CheckpointRead.model_validate(checkpoint)
 

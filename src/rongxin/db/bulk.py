@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Executable, Table, insert, literal
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Dialect, Executable, Table, TypeDecorator, insert, literal
+from sqlalchemy.orm import DeclarativeBase, Session
 
 BATCH_SIZE = 10_000
 SLICE_ROWS = 50_000
@@ -143,3 +143,47 @@ def bulk_insert(
         session.execute(insert(table), batch.to_dicts())
         done += batch.height
         progress(stage, done, total)
+
+
+# ---- small many-row inserts on a hot path -------------------------------------------------------
+
+_PLAIN_INSERTS: dict[tuple[str, str], tuple[str, tuple[str, ...] | None] | None] = {}
+
+
+def _plain_insert(table: Table, dialect: Dialect) -> tuple[str, tuple[str, ...] | None] | None:
+    """The INSERT of every column of ``table`` compiled for ``dialect`` — its SQL and, for a
+    positional paramstyle, the order of the parameters — or ``None`` when a column's type
+    processes values on the way in (such tables go through SQLAlchemy)."""
+    key = (table.fullname, dialect.name)
+    if key not in _PLAIN_INSERTS:
+        plain = all(c.type.bind_processor(dialect) is None for c in table.columns) and all(
+            not isinstance(c.type, TypeDecorator) for c in table.columns
+        )
+        compiled = insert(table).compile(dialect=dialect)
+        positions = tuple(compiled.positiontup) if compiled.positiontup is not None else None
+        _PLAIN_INSERTS[key] = (str(compiled), positions) if plain else None
+    return _PLAIN_INSERTS[key]
+
+
+def insert_rows(
+    connection: Connection, model: type[DeclarativeBase], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Insert ``rows`` (dicts with every column of ``model``'s table) with one executemany in the
+    connection's transaction. For a table of plain text and number columns the rows go to the
+    driver as they are, in its own parameter style (SQLAlchemy's per-row parameter processing
+    costs more than the insert itself for a few hundred small rows); any other table through
+    SQLAlchemy's ``insert``."""
+    if not rows:
+        return
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    plain = _plain_insert(table, connection.dialect)
+    if plain is None:
+        connection.execute(insert(table), list(rows))
+        return
+    sql_text, positions = plain
+    if positions is None:
+        connection.exec_driver_sql(sql_text, list(rows))
+    else:
+        connection.exec_driver_sql(sql_text, [tuple(r[p] for p in positions) for r in rows])

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -36,25 +37,14 @@ def consume_quota(
         raise InvalidInput("n must be at least 1", field="n")
     at = at or utcnow()
     require_active(session, institution_code, at=at)
-    quota = session.scalar(
-        select(Institution.daily_quota).where(Institution.code == institution_code)
-    )
+    connection = session.connection()  # Core, statements built once: every report batch runs it
+    quota = connection.scalar(_DAILY_QUOTA, {"code": institution_code})
     day = china_day(at)
     used: int | None = None
     if quota is not None and n <= quota:
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        upsert = (
-            insert(InstitutionQuotaUsage)
-            .values(institution_code=institution_code, day=day, used=n)
-            .on_conflict_do_update(
-                index_elements=["institution_code", "day"],
-                set_={"used": InstitutionQuotaUsage.used + n},
-                where=InstitutionQuotaUsage.used + n <= quota,
-            )
-            .returning(InstitutionQuotaUsage.used)
-        )
-        used = session.execute(upsert).scalar_one_or_none()
+        upsert = _UPSERTS[session.get_bind().dialect.name == "postgresql"]
+        params = {"code": institution_code, "day": day, "n": n, "quota": quota}
+        used = connection.execute(upsert, params).scalar_one_or_none()
     if used is None:
         already = quota_usage(session, institution_code=institution_code, at=at).used
         raise QuotaExceeded(
@@ -68,6 +58,28 @@ def consume_quota(
             daily_quota=quota,
         )
     return used
+
+
+_DAILY_QUOTA = select(Institution.daily_quota).where(Institution.code == bindparam("code"))
+
+
+def _upsert(insert: Any) -> Any:
+    """``INSERT … ON CONFLICT DO UPDATE SET used = used + n WHERE used + n <= quota RETURNING
+    used`` in a dialect's flavour: no row back when the reads would exceed the quota."""
+    n, usage = bindparam("n", type_=Integer), InstitutionQuotaUsage
+    return (
+        insert(usage)
+        .values(institution_code=bindparam("code"), day=bindparam("day"), used=n)
+        .on_conflict_do_update(
+            index_elements=["institution_code", "day"],
+            set_={"used": usage.used + n},
+            where=usage.used + n <= bindparam("quota", type_=Integer),
+        )
+        .returning(usage.used)
+    )
+
+
+_UPSERTS: Final = {False: _upsert(sqlite.insert), True: _upsert(postgresql.insert)}  # PostgreSQL?
 
 
 def consume_up_to(

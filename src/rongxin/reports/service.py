@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import distinct, func, insert, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from rongxin.access import policy
@@ -18,6 +19,7 @@ from rongxin.audit import service as audit_service
 from rongxin.audit.schemas import AccessEvent, ActorKind, Outcome
 from rongxin.catalog.schemas import Catalog, Item
 from rongxin.config import Settings
+from rongxin.db.bulk import insert_rows
 from rongxin.db.group_commit import Batched, run_now
 from rongxin.reports.assembly import build_report
 from rongxin.reports.document import ReportDocument
@@ -64,12 +66,39 @@ def issuance_event(report: ReportDocument, *, format: ReportFormat) -> AccessEve
 
 @dataclass(frozen=True, slots=True)
 class Issuance:
-    """One report to log (see :func:`record_issuances`)."""
+    """One report to log (see :func:`record_issuances`). Its rows and access-log entry are made
+    when it is created — by the request, in parallel with other requests — so that the writer,
+    which holds the write lock, only writes them."""
 
     report: ReportDocument
     requester: Principal | None
     format: ReportFormat
     settings: Settings
+    row: dict[str, Any] = field(init=False)
+    sources: list[dict[str, Any]] = field(init=False)
+    event: AccessEvent = field(init=False)
+
+    def __post_init__(self) -> None:
+        report = self.report
+        requester = report.requester
+        row = {
+            "id": report.report_id,
+            "uscc": report.uscc,
+            "requester_kind": requester["kind"].value,
+            "requester_code": requester["code"],
+            "purpose": report.purpose.value,
+            "format": self.format.value,
+            "issued_at": report.generated_at,
+            "record_count": report.record_count,
+            "schema_version": SCHEMA_VERSION,
+        }
+        sources = [
+            {"report_id": report.report_id, "provider_code": p, "item_code": c, "record_count": n}
+            for p, c, n in report_sources(report)
+        ]
+        object.__setattr__(self, "row", row)
+        object.__setattr__(self, "sources", sources)
+        object.__setattr__(self, "event", issuance_event(report, format=self.format))
 
 
 def record_issuances(session: Session, issuances: list[Issuance]) -> list[Exception | None]:
@@ -92,35 +121,9 @@ def record_issuances(session: Session, issuances: list[Issuance]) -> list[Except
     if not logged:
         return outcome
     connection = session.connection()  # Core executemany: plain rows, no ORM bookkeeping
-    connection.execute(
-        insert(ReportIssue),
-        [
-            {
-                "id": i.report.report_id,
-                "uscc": i.report.uscc,
-                "requester_kind": i.report.requester["kind"].value,
-                "requester_code": i.report.requester["code"],
-                "purpose": i.report.purpose.value,
-                "format": i.format.value,
-                "issued_at": i.report.generated_at,
-                "record_count": i.report.record_count,
-                "schema_version": SCHEMA_VERSION,
-            }
-            for i in logged
-        ],
-    )
-    sources = [
-        {"report_id": i.report.report_id, "provider_code": p, "item_code": c, "record_count": n}
-        for i in logged
-        for p, c, n in report_sources(i.report)
-    ]
-    if sources:
-        connection.execute(insert(ReportIssueSource), sources)
-    audit_service.append(
-        session,
-        [issuance_event(i.report, format=i.format) for i in logged],
-        settings=logged[0].settings,
-    )
+    insert_rows(connection, ReportIssue, [i.row for i in logged])
+    insert_rows(connection, ReportIssueSource, [s for i in logged for s in i.sources])
+    audit_service.append(session, [i.event for i in logged], settings=logged[0].settings)
     return outcome
 
 
