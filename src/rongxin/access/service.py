@@ -7,8 +7,9 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
+from typing import Any, TypeAlias
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from rongxin.access import users
@@ -16,6 +17,7 @@ from rongxin.access.errors import Unauthenticated
 from rongxin.access.models import ApiKey
 from rongxin.access.schemas import ApiKeyCreated, ApiKeyRead, Principal, PrincipalKind
 from rongxin.db.base import utcnow
+from rongxin.db.session import take_writer
 from rongxin.errors import InvalidInput, NotFound
 
 LAST_USED_GRANULARITY = timedelta(minutes=1)
@@ -61,22 +63,41 @@ def authenticate(session: Session, *, token: str) -> Principal:
     if not token.startswith(TOKEN_PREFIX):
         raise failure
     key_id, _, secret = token[len(TOKEN_PREFIX) :].partition("_")
-    key = session.get(ApiKey, key_id) if key_id and secret else None
+    key = _key_state(session, key_id) if key_id and secret else None
     if key is None or not hmac.compare_digest(key.secret_sha256, _digest(secret)):
         raise failure
     now = utcnow()
-    if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
-        raise failure
     principal = Principal(
         kind=PrincipalKind(key.principal_kind), code=key.principal_code, key_id=key_id
     )
-    # the one hook for cutting access; ``key`` is still referenced here, so the hook's own
-    # look-up of it is answered from the session's identity map, not by a second query
-    if not principal_is_active(session, principal):
+    if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
+        raise failure
+    if not principal_is_active(session, principal):  # the one hook for cutting access
         raise failure
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_GRANULARITY:
-        key.last_used_at = now  # coarse, so that busy keys do not write on every request
+        # coarse, so that busy keys do not write on every request; queued for the writer lock
+        take_writer(session)
+        session.connection().execute(_STAMP, {"key": key_id, "now": now})
     return principal
+
+
+# Every authenticated request reads its key: Core statements built once, no ORM identity map.
+_KEY_STATE = select(
+    ApiKey.secret_sha256,
+    ApiKey.principal_kind,
+    ApiKey.principal_code,
+    ApiKey.revoked_at,
+    ApiKey.expires_at,
+    ApiKey.last_used_at,
+).where(ApiKey.key_id == bindparam("key"))
+_STAMP = (
+    update(ApiKey).where(ApiKey.key_id == bindparam("key")).values(last_used_at=bindparam("now"))
+)
+_KeyRow: TypeAlias = Row[*tuple[Any, ...]]
+
+
+def _key_state(session: Session, key_id: str) -> _KeyRow | None:
+    return session.connection().execute(_KEY_STATE, {"key": key_id}).one_or_none()
 
 
 def principal_for_key(session: Session, *, key_id: str) -> Principal:
@@ -120,11 +141,12 @@ def principal_is_active(session: Session, principal: Principal) -> bool:
     """
     if principal.key_id is None and principal.user_id is None:
         return False
+    now = utcnow()
     if principal.key_id is not None:
-        key = session.get(ApiKey, principal.key_id)
+        key = _key_state(session, principal.key_id)
         if key is None or key.revoked_at is not None:
             return False
-        if key.expires_at is not None and key.expires_at <= utcnow():
+        if key.expires_at is not None and key.expires_at <= now:
             return False
         if key.principal_kind != principal.kind.value or key.principal_code != principal.code:
             return False
@@ -134,6 +156,6 @@ def principal_is_active(session: Session, principal: Principal) -> bool:
         # institutions.service itself issues keys through this module.
         from rongxin.institutions import service as institutions_service
 
-        if not institutions_service.is_active(session, principal.code):
+        if not institutions_service.is_active(session, principal.code, at=now):
             return False
     return principal.user_id is None or users.user_is_active(session, principal)

@@ -10,10 +10,11 @@ own sessions from the session factory. Callers hand it a function ``fn(session) 
   ``fn(session, [arg, …]) -> [result or exception, …]`` — so that work which is cheaper in bulk
   (one multi-row INSERT, one quota statement, one lock of a chain head) is done once per batch;
   a returned exception fails only its own caller;
-* the thread takes everything queued (at most ``max_batch``), runs all the functions in ONE
-  transaction (the batched calls of one function together, in the order they came), commits,
-  and only then resolves each caller with its function's result — a caller's await returns
-  after its write is committed (durable);
+* the thread waits for the write lock (SQLite's, ``db.session.take_writer``: whatever arrives
+  while another writer holds it joins the batch), then takes everything queued (at most
+  ``max_batch``), runs all the functions in ONE transaction (the batched calls of one function
+  together, in the order they came), commits, and only then resolves each caller with its
+  function's result — a caller's await returns after its write is committed (durable);
 * if the batch fails (a function raises, or the commit does), every function is run again
   alone, in its own transaction: one bad item fails only its own caller, with its exception.
   Functions must therefore only do database work through the session they are given (they may
@@ -206,17 +207,25 @@ class GroupCommitWriter:
             if isinstance(first, _Stop):
                 break
             batch: list[_Job[Any]] = [first]
-            while len(batch) < self._max_batch:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if isinstance(item, _Stop):
-                    stopping = True
-                    break
-                batch.append(item)
             try:
-                self._run_batch(batch)
+                with self._factory() as session:
+                    # Queue for SQLite's write lock (see db/session.py) BEFORE gathering the
+                    # batch: whatever arrives while another writer holds it joins this batch.
+                    take_writer(session)
+                    stopping = self._gather(batch)
+                    outcome = self._commit_batch(session, batch)
+                if not isinstance(outcome, Exception):
+                    self._resolve(batch, outcome)
+                elif len(batch) == 1:
+                    self.stats.failed_jobs += 1
+                    self._finish(batch, outcome)
+                else:  # one bad job fails only its own caller: every job again, alone
+                    self.stats.retried_batches += 1
+                    log.info(
+                        "group_commit_batch_retried", size=len(batch), error=type(outcome).__name__
+                    )
+                    for job in batch:
+                        self._run_alone(job)
             except BaseException as exc:  # never leave a caller waiting, even on a crash
                 log.error("group_commit_crashed", error=type(exc).__name__)
                 with self._lock:
@@ -225,24 +234,30 @@ class GroupCommitWriter:
                 self._fail_queued(ServiceUnavailable("the group-commit writer stopped"))
                 raise
 
-    def _run_batch(self, batch: list[_Job[Any]]) -> None:
+    def _gather(self, batch: list[_Job[Any]]) -> bool:
+        """Add what is queued to ``batch`` (at most ``max_batch`` in all); whether the stop
+        marker was met."""
+        while len(batch) < self._max_batch:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return False
+            if isinstance(item, _Stop):
+                return True
+            batch.append(item)
+        return False
+
+    def _commit_batch(self, session: Session, batch: list[_Job[Any]]) -> list[Any] | Exception:
+        """Run the batch in ``session`` and commit: the results, or why it failed (rolled back;
+        the lock is released with the transaction)."""
         self.stats._record(len(batch))
         try:
-            with self._factory() as session:
-                take_writer(session)  # queue for SQLite's write lock first (see db/session.py)
-                results = _run_jobs(session, batch)
-                session.commit()
+            results = _run_jobs(session, batch)
+            session.commit()
         except Exception as exc:
-            if len(batch) == 1:
-                self.stats.failed_jobs += 1
-                self._finish(batch, exc)
-                return
-            self.stats.retried_batches += 1
-            log.info("group_commit_batch_retried", size=len(batch), error=type(exc).__name__)
-            for job in batch:
-                self._run_alone(job)
-            return
-        self._resolve(batch, results)
+            session.rollback()
+            return exc
+        return results
 
     def _run_alone(self, job: _Job[Any]) -> None:
         try:
