@@ -131,7 +131,7 @@ def test_the_active_principal_hook_decides_for_tokens_and_keys(
     endpoint refuses the client and a live token or key is refused on its next request."""
     key = make_api_key("provider", "samr")
     token = api.post(TOKEN_URL, data=_form(key)).json()["access_token"]
-    monkeypatch.setattr(access_service, "principal_is_active", lambda _session, _p: False)
+    monkeypatch.setattr(access_service, "principal_is_active", lambda _session, _p, **_: False)
     assert api.post(TOKEN_URL, data=_form(key)).json()["error"] == "invalid_client"
     assert api.get("/test/whoami", headers=_bearer(token)).status_code == 401
     assert api.get("/test/whoami", headers=_bearer(key.token)).status_code == 401

@@ -16,7 +16,7 @@ from rongxin.ingest.errors import NotStored, WrongProvider
 from rongxin.ingest.manifest import read_manifest
 from rongxin.ingest.models import IngestBatch
 from rongxin.ingest.schemas import BatchStatus
-from rongxin.ingest.service import Delivery, ingest_file
+from rongxin.ingest.service import Delivery, ingest_file, record_keys_of
 from rongxin.records import service as records_service
 from rongxin.records.models import CreditRecord
 
@@ -280,3 +280,42 @@ def test_interface_items_are_not_stored(session: Session, catalog: Catalog, tmp_
     with pytest.raises(NotStored, match="does not store it"):
         ingest_file(session, catalog=catalog, delivery=delivery, origin_node="test-node")
     assert session.scalar(select(func.count()).select_from(CreditRecord)) == 0
+
+
+def _stored_keys(session: Session, item: str, batch_id: str) -> list[str]:
+    stmt = select(CreditRecord.record_key).where(
+        CreditRecord.item_code == item, CreditRecord.batch_id == batch_id
+    )
+    return list(session.scalars(stmt))
+
+
+def test_record_keys_of_a_delivered_file_are_the_keys_the_store_holds(
+    session: Session, catalog: Catalog, package: Path, tmp_path: Path
+) -> None:
+    """Keys read back from a delivered file (rights deliveries name the record they wrote)
+    come from the same typed columns as ingestion's, not from the raw text: a date key, and a
+    year given as a JSON number, give the text the store holds."""
+    uscc = rows_of(package / "samr/registration.csv")[0]["uscc"]
+    change = {"uscc": uscc, "change_date": "2026-03-05", "change_item": "住所",
+              "before_value": "福州市鼓楼区", "after_value": "福州市台江区"}  # fmt: skip
+    item = catalog.item("registration_change")
+    change = {k: v for k, v in change.items() if k in {f.name for f in item.fields}}
+    path = tmp_path / "registration_change.jsonl"
+    path.write_text(json.dumps(change, ensure_ascii=False) + "\n", encoding="utf-8")
+    result = ingest(session, catalog, path, "samr", "registration_change")
+    assert result.status is BatchStatus.committed, result.problems
+    assert _stored_keys(session, "registration_change", result.id) == record_keys_of(item, path)
+
+    report = rows_of(package / "gsxt/annual_report.csv")[0]
+    year = {k: v for k, v in report.items() if v != ""} | {
+        "report_year": int(report["report_year"])
+    }
+    year_path = tmp_path / "annual_report.jsonl"
+    year_path.write_text(json.dumps(year, ensure_ascii=False) + "\n", encoding="utf-8")
+    result = ingest(session, catalog, year_path, "gsxt", "annual_report", same_file_again=True)
+    assert result.status is BatchStatus.committed, result.problems
+    keys = record_keys_of(catalog.item("annual_report"), year_path)
+    assert keys == [f"{report['uscc']}\x1f{report['report_year']}"]
+    assert _stored_keys(session, "annual_report", result.id) == keys
+    with pytest.raises(ValueError, match="does not validate"):
+        record_keys_of(catalog.item("annual_report"), path)  # not an annual report

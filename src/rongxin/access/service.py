@@ -70,9 +70,8 @@ def authenticate(session: Session, *, token: str) -> Principal:
     principal = Principal(
         kind=PrincipalKind(key.principal_kind), code=key.principal_code, key_id=key_id
     )
-    if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
-        raise failure
-    if not principal_is_active(session, principal):  # the one hook for cutting access
+    # the one hook for cutting access, handed the key row just read (not read again)
+    if not principal_is_active(session, principal, key=key):
         raise failure
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_GRANULARITY:
         # coarse, so that busy keys do not write on every request; queued for the writer lock
@@ -131,19 +130,23 @@ def list_api_keys(session: Session, *, kind: PrincipalKind | None = None) -> lis
     return [ApiKeyRead.model_validate(k) for k in session.scalars(stmt)]
 
 
-def principal_is_active(session: Session, principal: Principal) -> bool:
+def principal_is_active(
+    session: Session, principal: Principal, *, key: _KeyRow | None = None
+) -> bool:
     """Whether ``principal`` may still act, checked on every request (API and pages).
 
     The one hook for cutting access at once: the API key behind it (an ``rx_`` key or the
     client of an OAuth2 access token) must exist, be neither revoked nor expired and still name
     the same party; a person's account must be active. Suspension of the party itself (an
-    institution, issue 4 item 2) plugs in here. Primary-key lookups only.
+    institution, issue 4 item 2) plugs in here. Primary-key lookups only; ``key``: the API
+    key's row when the caller has just read it in this transaction (``authenticate``).
     """
     if principal.key_id is None and principal.user_id is None:
         return False
     now = utcnow()
     if principal.key_id is not None:
-        key = _key_state(session, principal.key_id)
+        if key is None:
+            key = _key_state(session, principal.key_id)
         if key is None or key.revoked_at is not None:
             return False
         if key.expires_at is not None and key.expires_at <= now:

@@ -15,7 +15,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 from sqlalchemy import bindparam, select, text
@@ -48,10 +47,23 @@ REGISTRY_ITEMS = {registry.REGISTRATION_ITEM, registry.ANNUAL_REPORT_ITEM}
 STAGE = "ingest_stage"
 
 
-def record_key_of(item: Item, values: dict[str, Any]) -> str:
-    """The record key of one record's natural-key values (as :func:`_stage_frame` builds it
-    for plain text and integer keys)."""
-    return KEY_SEPARATOR.join(str(values[k]).strip() for k in item.natural_key)
+def record_key_expr(item: Item) -> pl.Expr:
+    """The record key of each row of a validated (typed) frame: the natural-key values as
+    text, joined. The one definition: ingestion stages with it, and :func:`record_keys_of`
+    reads a delivered file's keys with it."""
+    return pl.concat_str(
+        [pl.col(k).cast(pl.String) for k in item.natural_key], separator=KEY_SEPARATOR
+    )
+
+
+def record_keys_of(item: Item, path: Path) -> list[str]:
+    """The record keys of a file of ``item`` that ingestion accepted, in file order, as the
+    store holds them (read and typed exactly as ingestion does: dates, numbers and flags
+    become the same text)."""
+    typed, problems = validate_table(read_table(path), item)
+    if problems.count:
+        raise ValueError(f"{path} does not validate as {item.code}; ingest it first")
+    return typed.select(record_key_expr(item)).to_series().to_list()
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,9 +274,7 @@ def _stage_frame(item: Item, typed: pl.DataFrame, raw: pl.DataFrame) -> pl.DataF
     names = [f.name for f in item.fields]
     frame = typed.select(
         pl.col(ROW).alias("row_no"),
-        pl.concat_str(
-            [pl.col(k).cast(pl.String) for k in item.natural_key], separator=KEY_SEPARATOR
-        ).alias("record_key"),
+        record_key_expr(item).alias("record_key"),
         pl.col("uscc"),
         pl.struct(names).struct.json_encode().alias("payload"),
     )

@@ -65,17 +65,18 @@ def deliver_one(
             ),
             origin_node=origin_node,
         )
-    if result.status is BatchStatus.rejected:
-        problem = result.problems[0] if result.problems else None
-        field = problem.field if problem is not None else None
-        reason = problem.reason if problem is not None else "rejected"
-        raise InvalidRightsRequest(
-            f"{field or 'record'}: {reason}",
-            field=field,
-            problems=[
-                p.model_dump(mode="json", exclude={"file", "line", "where"})
-                for p in result.problems
-            ],
-        )
-    key = ingest_service.record_key_of(item, row)
+        if result.status is BatchStatus.rejected:
+            problem = result.problems[0] if result.problems else None
+            field = problem.field if problem is not None else None
+            reason = problem.reason if problem is not None else "rejected"
+            raise InvalidRightsRequest(
+                f"{field or 'record'}: {reason}",
+                field=field,
+                problems=[
+                    p.model_dump(mode="json", exclude={"file", "line", "where"})
+                    for p in result.problems
+                ],
+            )
+        # the key as the store holds it: the file read and typed as ingestion read it
+        (key,) = ingest_service.record_keys_of(item, path)
     return result, key
