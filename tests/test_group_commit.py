@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Iterator
+from typing import cast
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 
 from rongxin.app import create_app
 from rongxin.config import Settings
@@ -234,6 +236,31 @@ def test_a_lone_failure_is_reported(writer: GroupCommitWriter) -> None:
     with pytest.raises(KeyError, match="alone"):
         writer.submit_sync(boom)
     assert writer.submit_sync(put(5)) == 5  # the writer goes on
+
+
+def test_a_session_that_cannot_be_opened_fails_its_callers_and_the_writer_goes_on(
+    probe_engine: Engine,
+) -> None:
+    """The database unreachable when a batch starts (no session, no write lock): that batch's
+    callers get the error; the writer thread lives on and commits the next batch."""
+    factory = session_factory(probe_engine)
+    failures = [OperationalError("connect", {}, Exception("the database is down"))]
+
+    def flaky() -> Session:
+        if failures:
+            raise failures.pop()
+        return factory()
+
+    writer = GroupCommitWriter(cast(sessionmaker[Session], flaky))
+    writer.start()
+    try:
+        with pytest.raises(OperationalError, match="the database is down"):
+            writer.submit_sync(put(1))
+        assert writer.submit_sync(put(2)) == 2
+    finally:
+        writer.stop()
+    assert committed_ids(probe_engine) == [2]
+    assert writer.stats.failed_jobs == 1
 
 
 def test_submit_sync_from_many_threads(writer: GroupCommitWriter, probe_engine: Engine) -> None:

@@ -208,12 +208,16 @@ class GroupCommitWriter:
                 break
             batch: list[_Job[Any]] = [first]
             try:
-                with self._factory() as session:
-                    # Queue for SQLite's write lock (see db/session.py) BEFORE gathering the
-                    # batch: whatever arrives while another writer holds it joins this batch.
-                    take_writer(session)
-                    stopping = self._gather(batch)
-                    outcome = self._commit_batch(session, batch)
+                outcome: list[Any] | Exception
+                try:
+                    with self._factory() as session:
+                        # Queue for SQLite's write lock (see db/session.py) BEFORE gathering
+                        # the batch: whatever arrives while another writer holds it joins it.
+                        take_writer(session)
+                        stopping = self._gather(batch)
+                        outcome = self._commit_batch(session, batch)
+                except Exception as exc:  # no session or no lock (the database unreachable)
+                    outcome = exc
                 if not isinstance(outcome, Exception):
                     self._resolve(batch, outcome)
                 elif len(batch) == 1:
