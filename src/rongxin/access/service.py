@@ -67,6 +67,8 @@ def authenticate(session: Session, *, token: str) -> Principal:
     if key is None or not hmac.compare_digest(key.secret_sha256, _digest(secret)):
         raise failure
     now = utcnow()
+    if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
+        raise failure
     principal = Principal(
         kind=PrincipalKind(key.principal_kind), code=key.principal_code, key_id=key_id
     )

@@ -147,14 +147,14 @@ def bulk_insert(
 
 # ---- small many-row inserts on a hot path -------------------------------------------------------
 
-_PLAIN_INSERTS: dict[tuple[str, str], tuple[str, tuple[str, ...] | None] | None] = {}
+_PLAIN_INSERTS: dict[tuple[str, ...], tuple[str, tuple[str, ...] | None] | None] = {}
 
 
 def _plain_insert(table: Table, dialect: Dialect) -> tuple[str, tuple[str, ...] | None] | None:
     """The INSERT of every column of ``table`` compiled for ``dialect`` — its SQL and, for a
     positional paramstyle, the order of the parameters — or ``None`` when a column's type
     processes values on the way in (such tables go through SQLAlchemy)."""
-    key = (table.fullname, dialect.name)
+    key = (table.fullname, dialect.name, dialect.driver, dialect.paramstyle)  # SQL per driver
     if key not in _PLAIN_INSERTS:
         plain = all(c.type.bind_processor(dialect) is None for c in table.columns) and all(
             not isinstance(c.type, TypeDecorator) for c in table.columns
