@@ -208,28 +208,9 @@ class GroupCommitWriter:
                 break
             batch: list[_Job[Any]] = [first]
             try:
-                outcome: list[Any] | Exception
-                try:
-                    with self._factory() as session:
-                        # Queue for SQLite's write lock (see db/session.py) BEFORE gathering
-                        # the batch: whatever arrives while another writer holds it joins it.
-                        take_writer(session)
-                        stopping = self._gather(batch)
-                        outcome = self._commit_batch(session, batch)
-                except Exception as exc:  # no session or no lock (the database unreachable)
-                    outcome = exc
-                if not isinstance(outcome, Exception):
-                    self._resolve(batch, outcome)
-                elif len(batch) == 1:
-                    self.stats.failed_jobs += 1
-                    self._finish(batch, outcome)
-                else:  # one bad job fails only its own caller: every job again, alone
-                    self.stats.retried_batches += 1
-                    log.info(
-                        "group_commit_batch_retried", size=len(batch), error=type(outcome).__name__
-                    )
-                    for job in batch:
-                        self._run_alone(job)
+                outcome, stopping = self._write(batch, gather=True)
+                self.stats._record(len(batch))
+                self._settle(batch, outcome)
             except BaseException as exc:  # never leave a caller waiting, even on a crash
                 log.error("group_commit_crashed", error=type(exc).__name__)
                 with self._lock:
@@ -237,6 +218,26 @@ class GroupCommitWriter:
                 self._finish(batch, exc)
                 self._fail_queued(ServiceUnavailable("the group-commit writer stopped"))
                 raise
+
+    def _write(
+        self, batch: list[_Job[Any]], *, gather: bool = False
+    ) -> tuple[list[Any] | Exception, bool]:
+        """Run ``batch`` in one transaction and commit: the results, or why it failed (the
+        session's end rolls back and releases the lock) — and whether the stop marker was met.
+
+        The writer queues for SQLite's write lock (see db/session.py) BEFORE it ``gather``s what
+        else is queued: whatever arrives while another writer holds the lock joins the batch."""
+        stopping = False
+        try:
+            with self._factory() as session:
+                take_writer(session)
+                if gather:
+                    stopping = self._gather(batch)
+                results = _run_jobs(session, batch)
+                session.commit()
+        except Exception as exc:  # a job, the commit, or no session or lock at all
+            return exc, stopping
+        return results, stopping
 
     def _gather(self, batch: list[_Job[Any]]) -> bool:
         """Add what is queued to ``batch`` (at most ``max_batch`` in all); whether the stop
@@ -251,29 +252,19 @@ class GroupCommitWriter:
             batch.append(item)
         return False
 
-    def _commit_batch(self, session: Session, batch: list[_Job[Any]]) -> list[Any] | Exception:
-        """Run the batch in ``session`` and commit: the results, or why it failed (rolled back;
-        the lock is released with the transaction)."""
-        self.stats._record(len(batch))
-        try:
-            results = _run_jobs(session, batch)
-            session.commit()
-        except Exception as exc:
-            session.rollback()
-            return exc
-        return results
-
-    def _run_alone(self, job: _Job[Any]) -> None:
-        try:
-            with self._factory() as session:
-                take_writer(session)
-                results = _run_jobs(session, [job])
-                session.commit()
-        except Exception as exc:
+    def _settle(self, batch: list[_Job[Any]], outcome: list[Any] | Exception) -> None:
+        """Hand out a batch's results; when it failed, fail a lone job, or run every job again
+        alone (one bad job fails only its own caller)."""
+        if not isinstance(outcome, Exception):
+            self._resolve(batch, outcome)
+        elif len(batch) == 1:
             self.stats.failed_jobs += 1
-            self._finish([job], exc)
+            self._finish(batch, outcome)
         else:
-            self._resolve([job], results)
+            self.stats.retried_batches += 1
+            log.info("group_commit_batch_retried", size=len(batch), error=type(outcome).__name__)
+            for job in batch:
+                self._settle([job], self._write([job])[0])
 
     def _resolve(self, jobs: list[_Job[Any]], results: list[Any]) -> None:
         """Hand each caller its result, or the exception its batched call returned for it."""
