@@ -94,7 +94,6 @@ def is_sqlite_busy(exc: OperationalError) -> bool:
 # processes (``rongxin serve --workers N``, CLI jobs). A waiter wakes the moment the holder
 # releases it. Writers that do not take it (raw connections) still meet SQLite's own lock.
 _HOLDS_WRITER = "rongxin_sqlite_writer"
-_RELEASES_WRITER = "rongxin_releases_writer"  # the session's transaction end releases it
 WRITER_WAIT_SECONDS = 10.0
 
 
@@ -154,11 +153,6 @@ def take_writer(session: Session) -> None:
     lock = _writer_lock(session)
     if lock is None:
         return
-    if not session.info.get(_RELEASES_WRITER):
-        # a session not made by :func:`session_factory` (e.g. ``Session(bind=…)``): the end of
-        # its transaction must release the lock too, or the next writer waits out the timeout
-        event.listen(session, "after_transaction_end", _release_writer)
-        session.info[_RELEASES_WRITER] = True
     session.connection()  # within a transaction, whose end releases the lock
     if lock.acquire():
         session.info[_HOLDS_WRITER] = lock
@@ -175,16 +169,19 @@ def _release_writer(session: Session, transaction: SessionTransaction) -> None:
             lock.release()
 
 
+# Every session releases the lock when its transaction ends, whoever made it (a factory's, or a
+# plain ``Session(bind=…)`` as tests and scripts make): a held lock is never left behind.
+event.listen(Session, "after_transaction_end", _release_writer)
+
+
 def holds_sqlite_writer(session: Session) -> bool:
     return bool(session.info.get(_HOLDS_WRITER))
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    sqlite = engine.dialect.name == "sqlite"
-    factory = sessionmaker(bind=engine, expire_on_commit=False, info={_RELEASES_WRITER: sqlite})
-    if sqlite:
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    if engine.dialect.name == "sqlite":
         event.listen(factory, "before_flush", _take_writer)
-        event.listen(factory, "after_transaction_end", _release_writer)
     return factory
 
 
