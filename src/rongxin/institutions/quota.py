@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from rongxin.db.base import utcnow
 from rongxin.errors import InvalidInput
 from rongxin.institutions.errors import QuotaExceeded
-from rongxin.institutions.models import Institution, InstitutionQuotaUsage
+from rongxin.institutions.models import InstitutionQuotaUsage
 from rongxin.institutions.schemas import QuotaRead
-from rongxin.institutions.service import CHINA_TIME, china_day, institution_row, require_active
+from rongxin.institutions.service import CHINA_TIME, active_quota, china_day, institution_row
 
 
 def _seconds_to_china_midnight(at: datetime) -> int:
@@ -36,15 +36,13 @@ def consume_quota(
     if n < 1:
         raise InvalidInput("n must be at least 1", field="n")
     at = at or utcnow()
-    require_active(session, institution_code, at=at)
-    connection = session.connection()  # Core, statements built once: every report batch runs it
-    quota = connection.scalar(_DAILY_QUOTA, {"code": institution_code})
+    quota = active_quota(session, institution_code, at=at)
     day = china_day(at)
     used: int | None = None
     if quota is not None and n <= quota:
-        upsert = _UPSERTS[session.get_bind().dialect.name == "postgresql"]
+        upsert = _UPSERTS.get(session.get_bind().dialect.name, _UPSERTS["sqlite"])
         params = {"code": institution_code, "day": day, "n": n, "quota": quota}
-        used = connection.execute(upsert, params).scalar_one_or_none()
+        used = session.connection().execute(upsert, params).scalar_one_or_none()
     if used is None:
         already = quota_usage(session, institution_code=institution_code, at=at).used
         raise QuotaExceeded(
@@ -58,9 +56,6 @@ def consume_quota(
             daily_quota=quota,
         )
     return used
-
-
-_DAILY_QUOTA = select(Institution.daily_quota).where(Institution.code == bindparam("code"))
 
 
 def _upsert(insert: Any) -> Any:
@@ -79,7 +74,8 @@ def _upsert(insert: Any) -> Any:
     )
 
 
-_UPSERTS: Final = {False: _upsert(sqlite.insert), True: _upsert(postgresql.insert)}  # PostgreSQL?
+# built once per dialect (every report batch runs one)
+_UPSERTS: Final = {"sqlite": _upsert(sqlite.insert), "postgresql": _upsert(postgresql.insert)}
 
 
 def consume_up_to(

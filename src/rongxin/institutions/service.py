@@ -13,7 +13,7 @@ active. An institution code that was never onboarded is *not* active.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
@@ -366,7 +366,10 @@ def is_active(session: Session, code: str, *, at: datetime | None = None) -> boo
     """Whether the institution may use the platform now: onboarded, ``active`` and its
     assessment not expired (so access ends at expiry even before :func:`enforce_expiry` runs).
     """
-    row = session.connection().execute(_ACCESS, {"code": code}).one_or_none()
+    return _may_act(session.connection().execute(_ACCESS, {"code": code}).one_or_none(), at)
+
+
+def _may_act(row: Any, at: datetime | None) -> bool:
     if row is None or row.status != S.active.value:
         return False
     until: datetime | None = row.assessment_valid_until
@@ -381,15 +384,22 @@ def allowed_purposes(session: Session, code: str) -> frozenset[Purpose]:
 
 
 # built once (every institution request runs them): no statement construction per call
-_ACCESS = select(Institution.status, Institution.assessment_valid_until).where(
-    Institution.code == bindparam("code")
-)
+_ACCESS = select(
+    Institution.status, Institution.assessment_valid_until, Institution.daily_quota
+).where(Institution.code == bindparam("code"))
 _PURPOSES = select(Institution.allowed_purposes).where(Institution.code == bindparam("code"))
 
 
 def require_active(session: Session, code: str, *, at: datetime | None = None) -> None:
     """Raise :class:`InstitutionNotActive` unless :func:`is_active`."""
-    if not is_active(session, code, at=at):
+    active_quota(session, code, at=at)
+
+
+def active_quota(session: Session, code: str, *, at: datetime | None = None) -> int | None:
+    """The daily read quota of an institution that may use the platform now (:func:`is_active`),
+    read with its status in one statement; :class:`InstitutionNotActive` otherwise."""
+    row = session.connection().execute(_ACCESS, {"code": code}).one_or_none()
+    if row is None or not _may_act(row, at):
         status = institution_status(session, code)
         state = status.value if status else "not onboarded"
         raise InstitutionNotActive(
@@ -397,6 +407,8 @@ def require_active(session: Session, code: str, *, at: datetime | None = None) -
             "contact the platform operator",
             code=code,
         )
+    quota: int | None = row.daily_quota
+    return quota
 
 
 # ---- reading ------------------------------------------------------------------------------------
