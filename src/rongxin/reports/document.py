@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, cast
 
 import orjson
 
@@ -54,34 +54,28 @@ class ReportDocument:
 
     @property
     def report_id(self) -> str:
-        report_id: str = self.data["report_id"]
-        return report_id
+        return cast(str, self.data["report_id"])
 
     @property
     def uscc(self) -> str:
-        uscc: str = self.data["subject"]["uscc"]
-        return uscc
+        return cast(str, self.data["subject"]["uscc"])
 
     @property
     def generated_at(self) -> datetime:
-        moment: datetime = self.data["generated_at"]
-        return moment
+        return cast(datetime, self.data["generated_at"])
 
     @property
     def record_count(self) -> int:
-        count: int = self.data["summary"]["record_count"]
-        return count
+        return cast(int, self.data["summary"]["record_count"])
 
     @property
     def requester(self) -> dict[str, Any]:
         """``kind`` (a ``RequesterKind``), ``code`` and ``user_id``."""
-        requester: dict[str, Any] = self.data["requester"]
-        return requester
+        return cast(dict[str, Any], self.data["requester"])
 
     @property
     def purpose(self) -> ReportPurpose:
-        purpose: ReportPurpose = self.data["purpose"]["code"]
-        return purpose
+        return cast(ReportPurpose, self.data["purpose"]["code"])
 
     @cached_property
     def shown(self) -> list[ShownItem]:
