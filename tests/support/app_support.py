@@ -39,13 +39,8 @@ def use_test_session(app: FastAPI, session: Session) -> None:
         yield session
         session.flush()
 
-    @contextmanager
-    def _scope() -> Iterator[Session]:
-        yield session
-        session.flush()
-
     async def _session_scope() -> SessionScope:
-        return _scope
+        return contextmanager(_session)  # the same request session, opened by the route
 
     async def _writer() -> InlineWriter:
         return InlineWriter(session)
