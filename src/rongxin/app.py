@@ -19,8 +19,15 @@ from rongxin.access_log import AccessLogMiddleware
 from rongxin.api import api_router
 from rongxin.catalog import service as catalog_service
 from rongxin.config import Settings
+from rongxin.db.checkpoint import WalCheckpointer
 from rongxin.db.group_commit import GroupCommitWriter
-from rongxin.db.session import build_engine, check_connection, is_sqlite_busy, session_factory
+from rongxin.db.session import (
+    build_engine,
+    check_connection,
+    is_sqlite_busy,
+    is_sqlite_file,
+    session_factory,
+)
 from rongxin.errors import RongxinError, ServiceUnavailable
 from rongxin.logging import configure_logging, get_logger
 from rongxin.providers import client as providers_client
@@ -50,8 +57,13 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = build_engine(settings)
+        engine = build_engine(settings, background_checkpoints=True)
         app.state.engine = engine
+        # SQLite: the WAL is checkpointed by this thread, not inside writers' commits
+        checkpointer = WalCheckpointer(engine) if is_sqlite_file(engine) else None
+        app.state.wal_checkpointer = checkpointer
+        if checkpointer is not None:
+            checkpointer.start()
         app.state.session_factory = session_factory(engine)
         app.state.group_commit = GroupCommitWriter(app.state.session_factory)
         app.state.group_commit.start()
@@ -61,6 +73,8 @@ def create_app(settings: Settings) -> FastAPI:
         log.info("startup", node_id=settings.node_id, node_level=settings.node_level.value)
         yield
         app.state.group_commit.stop()  # drains queued writes before the engine goes
+        if checkpointer is not None:
+            checkpointer.stop()  # after the last writes: one more checkpoint
         app.state.provider_client.close()
         engine.dispose()
 

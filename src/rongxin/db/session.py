@@ -20,6 +20,9 @@ from rongxin.errors import ServiceUnavailable
 
 #: SQLite connections kept open per engine (see build_engine)
 SQLITE_POOL_SIZE: Final = 16
+#: with background checkpoints, the WAL size (pages) at which a committing connection
+#: checkpoints after all: reached only if the checkpointer stops (256 MiB of 16 KiB pages)
+BACKSTOP_PAGES: Final = 16_384
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -43,8 +46,18 @@ def _redact(url: str) -> str:
         return "<unparseable URL>"
 
 
-def build_engine(settings: Settings) -> Engine:
-    """Create the engine for ``settings.database_url``; SQLite files get their folder made."""
+def _sqlite_backstop_checkpoints(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
+    cur.close()
+
+
+def build_engine(settings: Settings, *, background_checkpoints: bool = False) -> Engine:
+    """Create the engine for ``settings.database_url``; SQLite files get their folder made.
+
+    ``background_checkpoints``: a SQLite file's WAL is checkpointed by a
+    ``rongxin.db.checkpoint.WalCheckpointer`` the caller runs, not by the connection that
+    commits past the usual size (a server: see that module)."""
     try:
         url = make_url(settings.database_url)
     except ArgumentError as exc:
@@ -62,9 +75,17 @@ def build_engine(settings: Settings) -> Engine:
             kwargs.update(pool_size=SQLITE_POOL_SIZE, max_overflow=32)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        if background_checkpoints and is_sqlite_file(engine):
+            event.listen(engine, "connect", _sqlite_backstop_checkpoints)
     else:
         engine = create_engine(url, pool_pre_ping=True, **kwargs)
     return engine
+
+
+def is_sqlite_file(engine: Engine) -> bool:
+    """A SQLite database in a file (not in memory): one with a WAL to checkpoint."""
+    database = engine.url.database
+    return engine.dialect.name == "sqlite" and bool(database) and database != ":memory:"
 
 
 def check_connection(engine: Engine) -> None:
@@ -130,10 +151,13 @@ _WRITER_LOCKS_GUARD = threading.Lock()
 
 
 def _writer_lock(session: Session) -> _WriterLock | None:
-    bind = session.get_bind()
-    if bind.dialect.name != "sqlite":
+    return _writer_lock_of(session.get_bind().engine)
+
+
+def _writer_lock_of(engine: Engine) -> _WriterLock | None:
+    if engine.dialect.name != "sqlite":
         return None
-    database = bind.engine.url.database or ":memory:"
+    database = engine.url.database or ":memory:"
     with _WRITER_LOCKS_GUARD:
         lock = _WRITER_LOCKS.get(database)
         if lock is None:
@@ -156,6 +180,21 @@ def take_writer(session: Session) -> None:
     session.connection()  # within a transaction, whose end releases the lock
     if lock.acquire():
         session.info[_HOLDS_WRITER] = lock
+
+
+@contextmanager
+def writer_lock(engine: Engine) -> Iterator[None]:
+    """Hold the writer lock of ``engine``'s SQLite database outside any session, so that the
+    node's writers queue behind the caller (a no-op on other databases). After
+    ``WRITER_WAIT_SECONDS`` without it the caller goes on: SQLite's own lock still guards the
+    data."""
+    lock = _writer_lock_of(engine)
+    held = lock is not None and lock.acquire()
+    try:
+        yield
+    finally:
+        if held and lock is not None:
+            lock.release()
 
 
 def _take_writer(session: Session, _context: object, _instances: object) -> None:
