@@ -5,8 +5,10 @@ and its own ``entry_hash`` over a canonical, versioned serialization of all its 
 (``rongxin.audit.chain``). ``audit_checkpoint`` signs, every so many entries, the hash at a
 sequence number with the node's Ed25519 audit key. ``audit_head`` is one row: the tail of the
 chain and the last checkpoint; appenders lock it, which serialises them on every engine.
-``audit_entry_item`` indexes each entry's item codes (for providers' usage queries); ``verify``
-checks it against the entries.
+``audit_entry_item`` lists each entry's item codes, keyed (seq, item_code): providers' filters
+ask entry by entry whether it touched one of their items; ``verify`` checks it against the
+entries. It has no second index by item: none was read, and one leaf per item code rewritten by
+every batch cost each commit about half of its pages (migration 0007).
 """
 
 from __future__ import annotations
@@ -54,11 +56,10 @@ class AuditEntry(Base):
 
 
 class AuditEntryItem(Base):
-    """Which catalog items an entry touched: the index behind providers' usage queries (derived
-    from ``audit_entry.items``; ``verify`` checks that the two agree)."""
+    """Which catalog items an entry touched, for providers' filters on the log (derived from
+    ``audit_entry.items``; ``verify`` checks that the two agree)."""
 
     __tablename__ = "audit_entry_item"
-    __table_args__ = (Index("ix_audit_entry_item_item_seq", "item_code", "seq"),)
 
     seq: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=False)
     item_code: Mapped[str] = mapped_column(String(64), primary_key=True)
