@@ -40,8 +40,8 @@ log = get_logger(__name__)
 
 #: seconds between two checkpoints
 DEFAULT_INTERVAL: Final = 0.25
-#: the WAL size (pages) past which the checkpointer makes the log start over (64 MiB of 16 KiB)
-DEFAULT_RESTART_PAGES: Final = 4_096
+#: the WAL size (pages) past which the checkpointer makes the log start over (256 MiB of 16 KiB)
+DEFAULT_RESTART_PAGES: Final = 16_384
 
 Mode = Literal["PASSIVE", "RESTART"]
 

@@ -21,8 +21,8 @@ from rongxin.errors import ServiceUnavailable
 #: SQLite connections kept open per engine (see build_engine)
 SQLITE_POOL_SIZE: Final = 16
 #: with background checkpoints, the WAL size (pages) at which a committing connection
-#: checkpoints after all: reached only if the checkpointer stops (256 MiB of 16 KiB pages)
-BACKSTOP_PAGES: Final = 16_384
+#: checkpoints after all: reached only if the checkpointer stops (1 GiB of 16 KiB pages)
+BACKSTOP_PAGES: Final = 65_536
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
