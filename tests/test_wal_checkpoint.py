@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -13,7 +14,13 @@ from sqlalchemy import Engine, create_engine, text
 from rongxin.app import create_app
 from rongxin.config import Environment, Settings
 from rongxin.db.checkpoint import WalCheckpointer, checkpoint
-from rongxin.db.session import BACKSTOP_PAGES, build_engine, is_sqlite_file
+from rongxin.db.session import (
+    BACKSTOP_PAGES,
+    SQLITE_BUSY_TIMEOUT_MS,
+    build_engine,
+    is_sqlite_file,
+    writer_lock,
+)
 
 #: one commit's row: about seven 16 KiB pages
 _BLOB = b"x" * 100_000
@@ -105,6 +112,34 @@ def test_a_log_that_readers_keep_growing_is_made_to_start_over(tmp_path: Path) -
         assert checkpoint(engine).wal_pages < 20
         with engine.connect() as conn:
             assert conn.exec_driver_sql("SELECT count(*) FROM blob").scalar_one() == 22
+    finally:
+        engine.dispose()
+
+
+def test_a_restart_gives_up_soon_on_a_reader_still_in_the_log(tmp_path: Path) -> None:
+    """The restart runs under the writer lock; a reader still in the log may be a transaction
+    that waits for that lock to write. So the restart waits for readers briefly, not for
+    SQLite's usual 10 s, and tries again next time."""
+    engine = _engine(tmp_path / "d.db", background=True)
+    try:
+        _write(engine, 20)
+        with engine.connect() as reader:
+            reader.exec_driver_sql("BEGIN")
+            reader.exec_driver_sql("SELECT count(*) FROM blob").scalar_one()  # holds a WAL snapshot
+            _write(engine, 1)
+            started = time.monotonic()
+            with writer_lock(engine):
+                result = checkpoint(engine, "RESTART")
+            waited = time.monotonic() - started
+            reader.exec_driver_sql("COMMIT")
+        assert result.busy
+        assert not result.restarted
+        assert waited < SQLITE_BUSY_TIMEOUT_MS / 1000 / 2  # gave up; did not wait the 10 s out
+        # every pooled connection (the restart's among them) waits as long as ever again
+        with contextlib.ExitStack() as stack:
+            pooled = [stack.enter_context(engine.connect()) for _ in range(4)]
+            timeouts = {c.exec_driver_sql("PRAGMA busy_timeout").scalar_one() for c in pooled}
+        assert timeouts == {SQLITE_BUSY_TIMEOUT_MS}
     finally:
         engine.dispose()
 

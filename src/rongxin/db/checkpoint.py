@@ -20,7 +20,8 @@ using the log; with readers always busy and writers from several processes that 
 come, and the log would only grow. So once it holds :data:`DEFAULT_RESTART_PAGES`, the
 checkpointer takes the node's writer lock (writers queue behind it) and runs a ``RESTART``
 checkpoint, which copies the few frames written since the passive one and waits for the readers
-still in the log (milliseconds) — the next writer then starts the log over. Several processes of
+still in the log (at most :data:`RESTART_WAIT_MS`, else it tries again next time) — the next
+writer then starts the log over. Several processes of
 one server may each run a checkpointer; a passive checkpoint that meets another returns at once.
 """
 
@@ -33,7 +34,7 @@ from typing import Final, Literal
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from rongxin.db.session import writer_lock
+from rongxin.db.session import SQLITE_BUSY_TIMEOUT_MS, writer_lock
 from rongxin.logging import get_logger
 
 log = get_logger(__name__)
@@ -42,6 +43,8 @@ log = get_logger(__name__)
 DEFAULT_INTERVAL: Final = 0.25
 #: the WAL size (pages) past which the checkpointer makes the log start over (256 MiB of 16 KiB)
 DEFAULT_RESTART_PAGES: Final = 16_384
+#: how long a restart waits for readers to leave the log before it gives up for this round
+RESTART_WAIT_MS: Final = 100
 
 Mode = Literal["PASSIVE", "RESTART"]
 
@@ -58,10 +61,22 @@ class CheckpointResult:
 
 
 def checkpoint(engine: Engine, mode: Mode = "PASSIVE") -> CheckpointResult:
-    """Run one checkpoint of ``engine``'s SQLite database now (``RESTART`` waits, in SQLite's
-    busy handler, for writers and for readers still in the log)."""
+    """Run one checkpoint of ``engine``'s SQLite database now.
+
+    ``RESTART`` waits in SQLite's busy handler for readers still in the log, but for at most
+    :data:`RESTART_WAIT_MS`: a reader may itself be waiting for the writer lock the caller holds
+    (a transaction that reads, then writes), and the two would otherwise wait for each other
+    until a timeout. Given up, it is ``busy`` and tried again at the next interval."""
     with engine.connect() as connection:
-        busy, wal_pages, done = connection.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})").one()
+        if mode == "RESTART":
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={RESTART_WAIT_MS}")
+        try:
+            busy, wal_pages, done = connection.exec_driver_sql(
+                f"PRAGMA wal_checkpoint({mode})"
+            ).one()
+        finally:
+            if mode == "RESTART":  # the pooled connection goes back as it came
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     return CheckpointResult(
         busy=bool(busy),
         wal_pages=wal_pages,

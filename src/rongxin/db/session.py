@@ -20,6 +20,8 @@ from rongxin.errors import ServiceUnavailable
 
 #: SQLite connections kept open per engine (see build_engine)
 SQLITE_POOL_SIZE: Final = 16
+#: how long a SQLite statement waits for a lock before "database is locked"
+SQLITE_BUSY_TIMEOUT_MS: Final = 10_000
 #: with background checkpoints, the WAL size (pages) at which a committing connection
 #: checkpoints after all: reached only if the checkpointer stops (1 GiB of 16 KiB pages)
 BACKSTOP_PAGES: Final = 65_536
@@ -34,7 +36,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA cache_size=-262144")  # 256 MiB page cache: bulk loads touch big indexes
     cur.close()
 
