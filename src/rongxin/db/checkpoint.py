@@ -34,7 +34,7 @@ from typing import Final, Literal
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from rongxin.db.session import SQLITE_BUSY_TIMEOUT_MS, writer_lock
+from rongxin.db.session import SQLITE_BUSY_TIMEOUT_MS, is_sqlite_file, writer_lock
 from rongxin.logging import get_logger
 
 log = get_logger(__name__)
@@ -98,8 +98,8 @@ class WalCheckpointer:
         restart_pages: int = DEFAULT_RESTART_PAGES,
         name: str = "rongxin-wal-checkpoint",
     ) -> None:
-        if engine.dialect.name != "sqlite":
-            raise ValueError("WAL checkpoints are for SQLite databases")
+        if not is_sqlite_file(engine):
+            raise ValueError("WAL checkpoints are for SQLite database files")
         if interval <= 0:
             raise ValueError("interval must be positive")
         self._engine = engine

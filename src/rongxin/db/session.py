@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
@@ -68,7 +68,7 @@ def build_engine(settings: Settings, *, background_checkpoints: bool = False) ->
         ) from exc
     kwargs: dict[str, Any] = {"echo": settings.database_echo, "future": True}
     if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
+        if url.database and _in_a_file(url):
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
             # Connections are cheap to keep and dear to open: each new one runs the pragmas
             # and starts with a cold page cache. The pool holds as many as a server's request
@@ -85,9 +85,13 @@ def build_engine(settings: Settings, *, background_checkpoints: bool = False) ->
 
 
 def is_sqlite_file(engine: Engine) -> bool:
-    """A SQLite database in a file (not in memory): one with a WAL to checkpoint."""
-    database = engine.url.database
-    return engine.dialect.name == "sqlite" and bool(database) and database != ":memory:"
+    """A SQLite database in a file (not in memory): one with a WAL to checkpoint and a writer
+    lock file."""
+    return engine.dialect.name == "sqlite" and _in_a_file(engine.url)
+
+
+def _in_a_file(url: URL) -> bool:
+    return bool(url.database) and url.database != ":memory:"
 
 
 def check_connection(engine: Engine) -> None:
@@ -152,20 +156,15 @@ _WRITER_LOCKS: dict[str, _WriterLock] = {}
 _WRITER_LOCKS_GUARD = threading.Lock()
 
 
-def _writer_lock(session: Session) -> _WriterLock | None:
-    return _writer_lock_of(session.get_bind().engine)
-
-
-def _writer_lock_of(engine: Engine) -> _WriterLock | None:
+def _writer_lock(engine: Engine) -> _WriterLock | None:
     if engine.dialect.name != "sqlite":
         return None
     database = engine.url.database or ":memory:"
     with _WRITER_LOCKS_GUARD:
         lock = _WRITER_LOCKS.get(database)
         if lock is None:
-            lock_file = (
-                None if database == ":memory:" else f"{os.path.abspath(database)}-writer.lock"
-            )
+            in_a_file = is_sqlite_file(engine)
+            lock_file = f"{os.path.abspath(database)}-writer.lock" if in_a_file else None
             lock = _WRITER_LOCKS[database] = _WriterLock(lock_file)
         return lock
 
@@ -176,7 +175,7 @@ def take_writer(session: Session) -> None:
     batch."""
     if session.info.get(_HOLDS_WRITER):
         return
-    lock = _writer_lock(session)
+    lock = _writer_lock(session.get_bind().engine)
     if lock is None:
         return
     session.connection()  # within a transaction, whose end releases the lock
@@ -190,7 +189,7 @@ def writer_lock(engine: Engine) -> Iterator[None]:
     node's writers queue behind the caller (a no-op on other databases). After
     ``WRITER_WAIT_SECONDS`` without it the caller goes on: SQLite's own lock still guards the
     data."""
-    lock = _writer_lock_of(engine)
+    lock = _writer_lock(engine)
     held = lock is not None and lock.acquire()
     try:
         yield
