@@ -150,7 +150,7 @@ def test_public_view_hides_level_3_fields_and_masks(catalog: Catalog) -> None:
     assert "legal_rep_id_number" not in policy.present(item, public, payload)
     assert policy.present(item, subject, payload)["legal_rep_id_number"] == "11010519491231002X"
     denied = policy.Decision(item.code, False, "no")
-    assert policy.visible_fields(item, denied) == []
+    assert policy.visible_fields(item, denied) == ()
 
 
 def test_authorized_view_masks_marked_fields(catalog: Catalog) -> None:

@@ -8,7 +8,7 @@ import yaml
 
 from rongxin.catalog import service
 from rongxin.catalog.errors import CatalogFileError, UnknownItem
-from rongxin.catalog.schemas import DisclosureAttribute, SharingMode
+from rongxin.catalog.schemas import DataLevel, DisclosureAttribute, SharingMode
 
 S1 = {
     "市场主体注册登记",
@@ -55,6 +55,29 @@ def test_every_sharing_mode_and_level_appears() -> None:
         if item.authorization_required:
             assert item.disclosure is not DisclosureAttribute.public, item.code
             assert int(item.level) >= 3, item.code
+
+
+def test_field_views_of_every_item() -> None:
+    """What public and full access show of each item, worked out once per item: public
+    access never shows a field of level 3 or above (the field's own level, else the item's),
+    and neither view repeats the subject's ``uscc``."""
+    catalog = service.load_catalog()
+    hidden_somewhere = False
+    for item in catalog.items:
+        names = [f.name for f in item.fields]
+        assert [f.name for f in item.all_fields] == [n for n in names if n != "uscc"], item.code
+        public = [f.name for f in item.public_fields]
+        expected = [
+            f.name
+            for f in item.fields
+            if f.name != "uscc" and (f.level or item.level) < DataLevel.sensitive
+        ]
+        assert public == expected, item.code
+        hidden_somewhere |= len(public) < len(item.all_fields)
+    assert hidden_somewhere  # the default catalog has sensitive fields (e.g. ID numbers)
+    registration = catalog.item("registration")
+    assert "legal_rep_id_number" in {f.name for f in registration.all_fields}
+    assert "legal_rep_id_number" not in {f.name for f in registration.public_fields}
 
 
 def test_export_sets_every_attribute() -> None:

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from rongxin.access import masking
 from rongxin.access.errors import Forbidden
 from rongxin.access.schemas import FINANCING_PURPOSES, Principal, PrincipalKind, Purpose
-from rongxin.catalog.schemas import DataLevel, FieldDef, Item, SharingAttribute, SharingMode
+from rongxin.catalog.schemas import FieldDef, Item, SharingAttribute, SharingMode
 from rongxin.consent import service as consent_service
 from rongxin.consent.schemas import AuthorizationRead
 from rongxin.db.base import utcnow
@@ -249,19 +249,20 @@ def require(
 # ---- what a viewer sees of an item's fields ---------------------------------------------------
 
 
-def visible_fields(item: Item, decision: Decision) -> list[FieldDef]:
+def visible_fields(item: Item, decision: Decision) -> Sequence[FieldDef]:
     """The fields shown under ``decision`` (the subject's own ``uscc`` field is never repeated).
 
     Public access shows fields below level 3; authorized access and the subject show all.
     """
     if not decision.allowed:
-        return []
-    everything = decision.unmasked or decision.authorized
-    return [
-        f
-        for f in item.fields
-        if f.name != "uscc" and (everything or (f.level or item.level) < DataLevel.sensitive)
-    ]
+        return ()
+    if decision.ground in _EVERY_FIELD:
+        return item.all_fields
+    return item.public_fields
+
+
+#: grounds on which a viewer sees every field (masked unless also unmasked)
+_EVERY_FIELD: Final = frozenset({Ground.subject, Ground.provider, Ground.authorized})
 
 
 def present(item: Item, decision: Decision, payload: dict[str, Any]) -> dict[str, Any]:

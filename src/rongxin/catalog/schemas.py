@@ -192,9 +192,22 @@ class Item(_Strict):
                 return f
         raise KeyError(name)
 
-    @property
+    @cached_property
     def is_public(self) -> bool:
         return self.disclosure is DisclosureAttribute.public and not self.authorization_required
+
+    # What a viewer may see of the item's fields (``rongxin.access.policy.visible_fields``),
+    # worked out once per (frozen) item: every report asks for each item and record. The
+    # subject's own ``uscc`` is never repeated.
+    @cached_property
+    def all_fields(self) -> tuple[FieldDef, ...]:
+        """Every field but ``uscc`` (authorized access, the subject, the provider)."""
+        return tuple(f for f in self.fields if f.name != "uscc")
+
+    @cached_property
+    def public_fields(self) -> tuple[FieldDef, ...]:
+        """The fields below data level 3 (敏感), but ``uscc`` (public access)."""
+        return tuple(f for f in self.all_fields if (f.level or self.level) < DataLevel.sensitive)
 
 
 class Catalog(_Strict):
