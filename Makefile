@@ -50,8 +50,10 @@ demo: install
 	@echo "with a credit-repair application)"
 	RONGXIN_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/rongxin serve
 
-## test: lint, then the whole suite on SQLite and on PostgreSQL ($(PG_URL))
-test: install-dev lint test-sqlite test-pg
+## test: lint, then the whole suite on SQLite and on PostgreSQL ($(PG_URL)), both at once (each
+## run is one Python process; output is shown per run, when it ends)
+test: install-dev lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-pg
 
 test-sqlite: install-dev
 	$(BIN)/pytest --cov --cov-report=term -q
