@@ -256,13 +256,7 @@ def visible_fields(item: Item, decision: Decision) -> Sequence[FieldDef]:
     """
     if not decision.allowed:
         return ()
-    if decision.ground in _EVERY_FIELD:
-        return item.all_fields
-    return item.public_fields
-
-
-#: grounds on which a viewer sees every field (masked unless also unmasked)
-_EVERY_FIELD: Final = frozenset({Ground.subject, Ground.provider, Ground.authorized})
+    return item.all_fields if decision.unmasked or decision.authorized else item.public_fields
 
 
 def present(item: Item, decision: Decision, payload: dict[str, Any]) -> dict[str, Any]:
