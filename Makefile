@@ -22,12 +22,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	@touch $(STAMP)
 
-## install-dev: plus the test, lint and browser-test tools
+## install-dev: plus the Spark rating engine (extra `spark`) and the test, lint and browser-test tools
 install-dev: $(DEV_STAMP)
 
 $(DEV_STAMP): $(STAMP)
 	@scripts/system-deps.sh test
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,spark]'
 	@touch $(DEV_STAMP)
 
 ## demo: install, load $(DEMO_N) synthetic entities (every catalog item) into SQLite, serve :8000

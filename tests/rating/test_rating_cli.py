@@ -254,3 +254,21 @@ def test_score_on_spark_gives_the_same_file(card: Path, rows: Path, tmp_path: Pa
         outputs[engine] = pq.read_table(out).sort_by("uscc").to_pylist()
     assert outputs["duckdb"] == outputs["spark"]
     assert {r["uscc"]: r["score"] for r in outputs["spark"]} == EXPECTED
+
+
+def test_spark_without_the_extra_names_it_and_writes_nothing(
+    card: Path, rows: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A base install leaves pyspark out (the ``spark`` extra): asking for the engine says
+    how to get it instead of failing on an import."""
+    from rongxin.rating.errors import EngineUnavailable
+
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)  # `import pyspark.sql` fails
+    monkeypatch.setattr("rongxin.rating.engines.shutil.which", lambda _name: "/usr/bin/java")
+    out = tmp_path / "spark.parquet"
+    args = ["score", "--model", str(card), "--input", str(rows), "--output", str(out)]
+    exc = _fails([*args, "--engine", "spark", "--id-column", "uscc"])
+    assert isinstance(exc, EngineUnavailable)
+    assert "pip install 'rongxin[spark]'" in exc.message
+    assert not out.exists()
+    assert _leftovers(tmp_path) == []

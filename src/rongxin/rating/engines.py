@@ -63,7 +63,8 @@ def connect(
             f"CREATE TEMP MACRO {MAP_VALUE_FUNCTION}(m, k) AS map_extract_value(m, k)"
         )  # expanded where it is called: no cost per row
         return con
-    return ibis.pyspark.connect(_spark_session(threads, spark_master, spark_driver_memory))
+    session = _spark_session(threads, spark_master, spark_driver_memory)  # before `ibis.pyspark`,
+    return ibis.pyspark.connect(session)  # whose import fails without pyspark, less clearly
 
 
 def _spark_session(threads: int | None, master: str | None, driver_memory: str) -> Any:
@@ -74,8 +75,11 @@ def _spark_session(threads: int | None, master: str | None, driver_memory: str) 
         )
     try:
         from pyspark.sql import SparkSession
-    except ImportError:  # pragma: no cover - pyspark is a dependency
-        raise EngineUnavailable("pyspark is not installed; use --engine duckdb") from None
+    except ImportError:  # the spark extra is not installed
+        raise EngineUnavailable(
+            "the spark engine needs pyspark, which a base install leaves out: "
+            "pip install 'rongxin[spark]', or use --engine duckdb"
+        ) from None
     master = master or f"local[{threads or '*'}]"
     with _SPARK_LOCK:  # getOrCreate is not safe to race
         session = (
