@@ -1,5 +1,5 @@
 # rongxin — the front door. `make demo` runs the platform with demo data; `make test` runs
-# the whole suite (SQLite, then PostgreSQL). Both install what they need into .venv first.
+# the whole suite (on SQLite and on PostgreSQL). Both install what they need into .venv first.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -10,6 +10,11 @@ DEMO_DB ?= var/demo.db
 DEMO_N ?= 10000
 DEMO_DIR := var/demo-synth
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# Packages are installed with uv (pip's own resolver took 70 of a fresh `make demo`'s 110 s; uv
+# takes 13). uv does not read pip's configuration: a mirror set there (pip config, or
+# PIP_INDEX_URL) is handed to it.
+PIP_MIRROR := $(or $(PIP_INDEX_URL),$(shell $(PYTHON) -m pip config get global.index-url 2>/dev/null))
+UV_PIP := $(BIN)/uv pip install --quiet --python $(BIN)/python $(if $(PIP_MIRROR),--index-url $(PIP_MIRROR))
 
 .PHONY: install install-dev demo serve test test-sqlite test-pg lint fmt docs bench clean
 
@@ -18,8 +23,8 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	@test -x $(BIN)/uv || $(BIN)/pip install --quiet $(if $(PIP_MIRROR),--index-url $(PIP_MIRROR)) 'uv>=0.5,<1'
+	$(UV_PIP) -e .
 	@touch $(STAMP)
 
 ## install-dev: plus the Spark rating engine (extra `spark`) and the test, lint and browser-test tools
@@ -27,7 +32,7 @@ install-dev: $(DEV_STAMP)
 
 $(DEV_STAMP): $(STAMP)
 	@scripts/system-deps.sh test
-	$(BIN)/pip install --quiet -e '.[dev,spark]'
+	$(UV_PIP) -e '.[dev,spark]'
 	@touch $(DEV_STAMP)
 
 ## demo: install, load $(DEMO_N) synthetic entities (every catalog item) into SQLite, serve :8000
