@@ -159,3 +159,41 @@ def test_server_app_is_built_from_the_environment_and_tuned_for_serving(
     assert app.state.settings.database_url == url
     with TestClient(app) as served:
         assert served.get("/healthz").json()["node_id"] == "served-node"
+
+
+def test_root_help_lists_each_lazy_command_by_its_own_help() -> None:
+    """`rongxin --help` lists domain commands without importing them: the summary kept for
+    each is its help's first paragraph, and the root's help reads the same either way."""
+    import typer
+    from typer.testing import CliRunner
+
+    from rongxin import cli
+
+    group = typer.main.get_command(cli.app)
+    assert isinstance(group, cli._LazyGroup)
+    ctx = group.make_context("rongxin", [], resilient_parsing=True)
+    for name, lazy in cli.LAZY.items():
+        command = group.get_command(ctx, name)  # imported: the real command
+        assert command is not None, name
+        assert (command.help or "").split("\n\n")[0] == lazy.summary, name
+
+    listed = CliRunner().invoke(cli.app, ["--help"], prog_name="rongxin").output
+    assert all(name in listed for name in cli.LAZY)
+    assert "Write, per provider and catalog item" in listed
+
+
+def test_root_help_imports_no_domain() -> None:
+    code = (
+        "import sys; from rongxin.cli import main, LAZY\n"
+        "sys.argv = ['rongxin', '--help']\n"
+        "try: main()\n"
+        "except SystemExit: pass\n"
+        "loaded = sorted({l.module for l in LAZY.values()} & set(sys.modules))\n"
+        "print('LOADED', loaded, file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "LOADED []" in result.stderr
+    assert "synth-access" in result.stdout

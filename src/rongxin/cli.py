@@ -4,49 +4,130 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
+from typing import Any, NamedTuple
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from rongxin import __version__
 from rongxin.errors import RongxinError
 
-#: command name → (module, attribute): each domain's sub-app (a Typer) or command (a function),
-#: imported only when that command runs, so `rongxin rating score` does not load every domain
-LAZY: dict[str, tuple[str, str]] = {
-    "db": ("rongxin.db.cli", "app"),
-    "catalog": ("rongxin.catalog.cli", "app"),
-    "entities": ("rongxin.entities.cli", "app"),
-    "uscc": ("rongxin.entities.cli", "uscc_app"),
-    "access": ("rongxin.access.cli", "app"),
-    "consent": ("rongxin.consent.cli", "app"),
-    "push": ("rongxin.push.cli", "app"),
-    "institutions": ("rongxin.institutions.cli", "app"),
-    "provider": ("rongxin.providers.cli", "app"),
-    "report": ("rongxin.reports.cli", "app"),
-    "audit": ("rongxin.audit.cli", "app"),
-    "monitoring": ("rongxin.monitoring.cli", "app"),
-    "rating": ("rongxin.rating.cli", "app"),
-    "rights": ("rongxin.rights.cli", "app"),
-    "synth": ("rongxin.synth.cli", "synth_command"),
-    "synth-access": ("rongxin.synth.cli", "synth_access_command"),
-    "ingest": ("rongxin.ingest.cli", "ingest_command"),
-    "quality": ("rongxin.ingest.cli", "quality_app"),
+
+class Lazy(NamedTuple):
+    """A domain's sub-app (a Typer) or command (a function), imported only when that command
+    runs, so `rongxin rating score` does not load every domain; ``summary`` is what the root's
+    help lists for it (its help's first paragraph, checked by a test), so that `rongxin --help`
+    imports none of them either."""
+
+    module: str
+    attribute: str
+    summary: str
+
+
+LAZY: dict[str, Lazy] = {
+    "db": Lazy("rongxin.db.cli", "app", "Database schema (Alembic migrations)."),
+    "catalog": Lazy("rongxin.catalog.cli", "app", "信用信息共享清单 — the information catalog."),
+    "entities": Lazy(
+        "rongxin.entities.cli", "app", "市场主体 — market entities: look up, search, import."
+    ),
+    "uscc": Lazy("rongxin.entities.cli", "uscc_app", "统一社会信用代码 — USCC tools."),
+    "access": Lazy(
+        "rongxin.access.cli", "app", "接入凭证 — API keys for systems that call the platform."
+    ),
+    "consent": Lazy(
+        "rongxin.consent.cli",
+        "app",
+        "企业授权 — enterprise authorizations: list, show (with evidence check), expire.",
+    ),
+    "push": Lazy(
+        "rongxin.push.cli",
+        "app",
+        "批量推送 — batch push of new and changed records to institutions.",
+    ),
+    "institutions": Lazy(
+        "rongxin.institutions.cli",
+        "app",
+        "接入机构 — onboarding of access institutions: apply, assess, approve, suspend.",
+    ),
+    "provider": Lazy(
+        "rongxin.providers.cli",
+        "app",
+        "数据提供单位服务 — the provider-side service for interface call (接口调用) and data "
+        "verification (数据核验).",
+    ),
+    "report": Lazy(
+        "rongxin.reports.cli",
+        "app",
+        "信用报告 — standardized credit reports: `rongxin report USCC`, `rongxin report usage`.",
+    ),
+    "audit": Lazy(
+        "rongxin.audit.cli",
+        "app",
+        "审计日志 — the tamper-evident access log (Z3): verify, checkpoint, list.",
+    ),
+    "monitoring": Lazy(
+        "rongxin.monitoring.cli",
+        "app",
+        "滥用监测 — abuse rules over the access log (Z3): scan, alerts, acknowledge, close.",
+    ),
+    "rating": Lazy(
+        "rongxin.rating.cli",
+        "app",
+        "信用评价 — rating: rate every entity (`rongxin rating run`), portraits (`rongxin rating "
+        "show USCC`), train scorecards (`rongxin rating train`) and score files (`rongxin rating "
+        "score`).",
+    ),
+    "rights": Lazy(
+        "rongxin.rights.cli",
+        "app",
+        "主体权益 — rights of the information subject: sweep, deadlines, calendar, publicity.",
+    ),
+    "synth": Lazy(
+        "rongxin.synth.cli",
+        "synth_command",
+        "Write, per provider and catalog item, the files that provider would deliver.",
+    ),
+    "synth-access": Lazy(
+        "rongxin.synth.cli",
+        "synth_access_command",
+        "Demo parties on a loaded node: an onboarded bank, enterprises with API keys, an active\n"
+        "pre-loan authorization from the first enterprise to the bank, and two rights cases (an\n"
+        "objection with the provider, a repair application under review; tokens → ``--out``).",
+    ),
+    "ingest": Lazy(
+        "rongxin.ingest.cli",
+        "ingest_command",
+        "Aggregate delivered files: each file is one all-or-nothing batch, committed on its own.",
+    ),
+    "quality": Lazy(
+        "rongxin.ingest.cli", "quality_app", "数据质量 — data quality of delivered data (S4)."
+    ),
 }
 
 
 class _LazyGroup(TyperGroup):
-    """The root group: domain commands are imported when named (or when help lists them)."""
+    """The root group: a domain command is imported when it runs; the root's help lists each
+    by its summary, importing none."""
+
+    _listing = False  # inside format_help: get_command answers with summaries
 
     def list_commands(self, ctx: Any) -> list[str]:  # ctx: typer's vendored click.Context
         return sorted({*super().list_commands(ctx), *LAZY})
 
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
     def get_command(self, ctx: Any, cmd_name: str) -> Any:  # a click command, or None
         if cmd_name not in LAZY:
             return super().get_command(ctx, cmd_name)
-        module, attribute = LAZY[cmd_name]
-        target = getattr(importlib.import_module(module), attribute)
+        lazy = LAZY[cmd_name]
+        if self._listing:
+            return TyperCommand(cmd_name, help=lazy.summary)
+        target = getattr(importlib.import_module(lazy.module), lazy.attribute)
         holder = typer.Typer(add_completion=False)  # converted as the root would convert it
         if isinstance(target, typer.Typer):
             holder.add_typer(target, name=cmd_name)
