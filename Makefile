@@ -36,8 +36,10 @@ $(DEV_STAMP): $(STAMP)
 	@touch $(DEV_STAMP)
 
 ## demo: install, load $(DEMO_N) synthetic entities (every catalog item) into SQLite, serve :8000
-demo: install
-	@scripts/system-deps.sh runtime
+demo:
+	@# the Debian packages (fonts for PDFs) install while uv installs the Python ones
+	@scripts/system-deps.sh runtime & deps=$$!; \
+		$(MAKE) --no-print-directory install; status=$$?; wait $$deps || status=1; exit $$status
 	@mkdir -p var
 	RONGXIN_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/rongxin db upgrade
 	@test -f $(DEMO_DIR)/manifest.json || $(BIN)/rongxin synth --enterprises $(DEMO_N) --seed 7 --out $(DEMO_DIR)
