@@ -9,6 +9,7 @@ bounded: at most two prepared slices wait in the queue.
 from __future__ import annotations
 
 import queue
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -168,16 +169,25 @@ def _plain_insert(table: Table, dialect: Dialect) -> tuple[str, tuple[str, ...] 
 def insert_rows(
     connection: Connection, model: type[DeclarativeBase], rows: Sequence[Mapping[str, Any]]
 ) -> None:
-    """Insert ``rows`` (dicts with every column of ``model``'s table) with one executemany in the
-    connection's transaction. For a table of plain text and number columns the rows go to the
-    driver as they are, in its own parameter style (SQLAlchemy's per-row parameter processing
-    costs more than the insert itself for a few hundred small rows); any other table through
-    SQLAlchemy's ``insert``."""
+    """Insert ``rows`` (dicts with every column of ``model``'s table) in the connection's
+    transaction, in one statement where the driver's own ``executemany`` costs more.
+
+    - SQLite: one ``executemany``. For a table of plain text and number columns the rows go to
+      the driver as they are, in its own parameter style (SQLAlchemy's per-row parameter
+      processing costs more than the insert itself for a few hundred small rows); any other
+      table through SQLAlchemy's ``insert``.
+    - PostgreSQL (psycopg): one ``INSERT … VALUES (…), (…), …`` per 65,535 parameters, each
+      value through its column type's bind processing, with the casts SQLAlchemy renders.
+      psycopg's ``executemany`` pipelines one statement per row, whose Python side cost
+      2.4 times as much for a dozen rows (docs/benchmarks.md)."""
     if not rows:
         return
     table = model.__table__
     if not isinstance(table, Table):
         raise TypeError(f"{model.__name__} is not mapped to a table")
+    if connection.dialect.paramstyle == "pyformat":
+        _insert_multi_values(connection, table, rows)
+        return
     plain = _plain_insert(table, connection.dialect)
     if plain is None:
         connection.execute(insert(table), list(rows))
@@ -187,3 +197,38 @@ def insert_rows(
         connection.exec_driver_sql(sql_text, list(rows))
     else:
         connection.exec_driver_sql(sql_text, [tuple(r[p] for p in positions) for r in rows])
+
+
+#: (table, dialect) → the INSERT up to VALUES, one row's placeholders (``%s`` with SQLAlchemy's
+#: casts), and the columns in placeholder order with their bind processors
+_MULTI_VALUES: dict[tuple[str, ...], tuple[str, str, tuple[tuple[str, Any], ...]]] = {}
+
+#: PostgreSQL's limit of parameters in one statement
+_MAX_PARAMETERS = 65_535
+
+_NAMED = re.compile(r"%\((\w+)\)s")
+
+
+def _insert_multi_values(
+    connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    dialect = connection.dialect
+    key = (table.fullname, dialect.name, dialect.driver)
+    if key not in _MULTI_VALUES:
+        compiled = insert(table).compile(dialect=dialect)
+        head, _, one_row = str(compiled).partition(" VALUES ")
+        names = _NAMED.findall(one_row)
+        by_key = {c.key: c for c in table.columns}
+        processors = tuple((n, by_key[n].type.bind_processor(dialect)) for n in names)
+        _MULTI_VALUES[key] = (f"{head} VALUES ", _NAMED.sub("%s", one_row), processors)
+    head, row, processors = _MULTI_VALUES[key]
+    per_statement = max(1, _MAX_PARAMETERS // len(processors))
+    for start in range(0, len(rows), per_statement):
+        part = rows[start : start + per_statement]
+        values = [
+            value if process is None else process(value)
+            for r in part
+            for name, process in processors
+            for value in (r[name],)
+        ]
+        connection.exec_driver_sql(head + ", ".join([row] * len(part)), tuple(values))
