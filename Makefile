@@ -10,11 +10,8 @@ DEMO_DB ?= var/demo.db
 DEMO_N ?= 10000
 DEMO_DIR := var/demo-synth
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
-# Packages are installed with uv (pip's own resolver took 70 of a fresh `make demo`'s 110 s; uv
-# takes 13). uv does not read pip's configuration: a mirror set there (pip config, or
-# PIP_INDEX_URL) is handed to it.
-PIP_MIRROR := $(or $(PIP_INDEX_URL),$(shell $(PYTHON) -m pip config get global.index-url 2>/dev/null))
-UV_PIP := $(BIN)/uv pip install --quiet --python $(BIN)/python $(if $(PIP_MIRROR),--index-url $(PIP_MIRROR))
+# Python packages go in with uv where it can, otherwise pip (scripts/pip-install.sh)
+PIP_INSTALL := scripts/pip-install.sh $(VENV)
 
 .PHONY: install install-dev demo serve test test-sqlite test-pg lint fmt docs bench clean
 
@@ -23,8 +20,7 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@test -x $(BIN)/uv || $(BIN)/pip install --quiet $(if $(PIP_MIRROR),--index-url $(PIP_MIRROR)) 'uv>=0.5,<1'
-	$(UV_PIP) -e .
+	$(PIP_INSTALL) -e .
 	@touch $(STAMP)
 
 ## install-dev: plus the Spark rating engine (extra `spark`) and the test, lint and browser-test tools
@@ -32,12 +28,12 @@ install-dev: $(DEV_STAMP)
 
 $(DEV_STAMP): $(STAMP)
 	@scripts/system-deps.sh test
-	$(UV_PIP) -e '.[dev,spark]'
+	$(PIP_INSTALL) -e '.[dev,spark]'
 	@touch $(DEV_STAMP)
 
 ## demo: install, load $(DEMO_N) synthetic entities (every catalog item) into SQLite, serve :8000
 demo:
-	@# the Debian packages (fonts for PDFs) install while uv installs the Python ones
+	@# the Debian packages (fonts for PDFs) install while the Python ones do
 	@scripts/system-deps.sh runtime & deps=$$!; \
 		$(MAKE) --no-print-directory install; status=$$?; wait $$deps || status=1; exit $$status
 	@mkdir -p var
