@@ -225,10 +225,5 @@ def _insert_multi_values(
     per_statement = max(1, _MAX_PARAMETERS // len(processors))
     for start in range(0, len(rows), per_statement):
         part = rows[start : start + per_statement]
-        values = [
-            value if process is None else process(value)
-            for r in part
-            for name, process in processors
-            for value in (r[name],)
-        ]
+        values = [r[name] if fn is None else fn(r[name]) for r in part for name, fn in processors]
         connection.exec_driver_sql(head + ", ".join([row] * len(part)), tuple(values))
