@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 from entity_factories import make_uscc
 from fastapi.testclient import TestClient
+from rating_factories import rate
 from report_factories import ID_NUMBER, NAME, TAX_PAID_MARK, Seeded, conforming_report
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from rongxin.config import Settings
+from rongxin.rating.models import EntityRating
 from rongxin.reports.models import ReportIssue
 
 
@@ -42,7 +45,7 @@ def test_institution_gets_json_and_the_issue_is_logged(
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
     body = conforming_report(response.text)
-    assert body["schema_version"] == "1.2"
+    assert body["schema_version"] == "1.3"
     assert body["subject"]["name"] == NAME
     assert body["requester"] == {"kind": "institution", "code": "bank_fz_001", "user_id": None}
     assert body["purpose"]["code"] == "pre_loan"
@@ -118,6 +121,25 @@ def test_html_in_both_locales(
     assert TAX_PAID_MARK not in html
 
 
+def test_html_shows_the_rating(
+    client: TestClient,
+    seeded: Seeded,
+    institution_headers: dict[str, str],
+    session: Session,
+    settings: Settings,
+) -> None:
+    run = rate(session, settings)
+    rated = session.get(EntityRating, (run.id, seeded.uscc))
+    assert rated is not None
+    html = client.get(_url(seeded.uscc, format="html"), headers=institution_headers).text
+    assert f'<strong class="tag tag--level-2 report-grade">{rated.grade}</strong>' in html
+    assert f"{rated.score} 分（满分 1000）" in html
+    assert "2026年9月30日" in html
+    body = client.get(_url(seeded.uscc), headers=institution_headers).json()
+    assert body["summary"]["rating"]["grade"] == rated.grade
+    assert body["summary"]["rating"]["as_of"] == "2026-09-30"
+
+
 def test_pdf_has_content_disposition(
     client: TestClient, seeded: Seeded, institution_headers: dict[str, str], session: Session
 ) -> None:
@@ -135,7 +157,7 @@ def test_pdf_has_content_disposition(
 def test_report_schema_is_published(client: TestClient) -> None:
     response = client.get("/api/v1/reports/schema")
     assert response.status_code == 200
-    assert response.json()["title"] == "CreditReport 1.2"
+    assert response.json()["title"] == "CreditReport 1.3"
 
 
 # ---- usage feedback ------------------------------------------------------------------------------

@@ -8,12 +8,14 @@ import json
 
 import pytest
 from provider_factories import grant
+from rating_factories import rate
 from record_factories import electricity_bill
 from report_factories import Seeded
 from sqlalchemy.orm import Session
 
 from rongxin.access.schemas import Principal, PrincipalKind
 from rongxin.catalog.schemas import Catalog
+from rongxin.config import Settings
 from rongxin.reports.assembly import build_report
 from rongxin.reports.document import ReportDocument
 from rongxin.reports.schemas import ReportPurpose
@@ -34,25 +36,35 @@ def _build(
     [
         ("bank", ReportPurpose.pre_loan),
         ("bank_authorized", ReportPurpose.pre_loan),
+        ("bank_rated", ReportPurpose.pre_loan),
         ("anonymous", ReportPurpose.public_inquiry),
         ("subject", ReportPurpose.self_query),
         ("operator", ReportPurpose.supervision),
     ],
 )
 def test_document_json_is_the_models_json(
-    session: Session, catalog: Catalog, seeded: Seeded, viewer: str, purpose: ReportPurpose
+    session: Session,
+    catalog: Catalog,
+    seeded: Seeded,
+    settings: Settings,
+    viewer: str,
+    purpose: ReportPurpose,
 ) -> None:
     electricity_bill(session, uscc=seeded.uscc)
+    if viewer == "bank_rated":
+        rate(session, settings)
     if viewer == "bank_authorized":
         grant(session, seeded.uscc, ["electricity"], institution=BANK.code, access_mode="view")
     principal = {
         "bank": BANK,
         "bank_authorized": BANK,
+        "bank_rated": BANK,
         "anonymous": None,
         "subject": Principal(kind=PrincipalKind.enterprise, code=seeded.uscc),
         "operator": Principal(kind=PrincipalKind.operator, code="ops"),
     }[viewer]
     document = _build(session, catalog, seeded.uscc, principal, purpose)
+    assert (document.data["summary"]["rating"] is not None) is (viewer == "bank_rated")
     sent = document.json()
     assert json.loads(sent) == json.loads(document.model.model_dump_json())
     # the issuance log reads the same facts from the document as from the model

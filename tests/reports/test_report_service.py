@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from rating_factories import rate
 from report_factories import ID_NUMBER, NAME, OLD_AUTHORITY, REPAIRED_NO, TAX_PAID_MARK, Seeded
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from rongxin.entities.errors import EntityNotFound, InvalidUscc
 from rongxin.institutions import quota
 from rongxin.institutions.errors import QuotaExceeded
 from rongxin.institutions.models import Institution
+from rongxin.rating.models import EntityRating, RatingRun
 from rongxin.reports import service
 from rongxin.reports.document import ReportDocument
 from rongxin.reports.errors import PurposeNotAllowed, UnknownProvider
@@ -55,7 +57,7 @@ def _items(report: CreditReport) -> dict[str, ReportItem]:
 
 def test_header_and_subject(session: Session, catalog: Catalog, seeded: Seeded) -> None:
     report = _build(session, catalog, seeded.uscc)
-    assert report.schema_version == SCHEMA_VERSION == "1.2"
+    assert report.schema_version == SCHEMA_VERSION == "1.3"
     assert len(report.report_id) == 32
     assert report.generated_at.tzinfo is not None
     assert report.node_id == "test-node"
@@ -66,8 +68,9 @@ def test_header_and_subject(session: Session, catalog: Catalog, seeded: Seeded) 
     assert report.requester.kind is RequesterKind.institution
     assert report.requester.code == "bank_fz_001"
     assert report.purpose.name == "贷前审查"
-    assert report.summary.rating is None
-    assert report.summary.rating_note
+    assert report.summary.rating is None  # no rating run yet
+    assert report.summary.rating_note.startswith("该主体尚无信用评价结果")
+    assert report.summary.rating_note_en.startswith("No credit rating of this entity yet")
 
 
 def test_sections_follow_domain_order(session: Session, catalog: Catalog, seeded: Seeded) -> None:
@@ -257,7 +260,7 @@ def test_issue_logs_requester_purpose_and_sources(
         "institution",
         "bank_fz_001",
     )
-    assert (issue.purpose, issue.format, issue.schema_version) == ("in_loan", "pdf", "1.2")
+    assert (issue.purpose, issue.format, issue.schema_version) == ("in_loan", "pdf", "1.3")
     assert issue.record_count == report.record_count == 5
     sources = {
         (s.provider_code, s.item_code): s.record_count
@@ -362,8 +365,70 @@ def test_usage_of_unknown_provider(session: Session, catalog: Catalog) -> None:
 
 def test_json_schema_is_versioned() -> None:
     schema = report_json_schema()
-    assert schema["title"] == "CreditReport 1.2"
-    assert schema["$id"].endswith("/credit-report/1.2")
+    assert schema["title"] == "CreditReport 1.3"
+    assert schema["$id"].endswith("/credit-report/1.3")
     assert {"report_id", "schema_version", "subject", "sections", "notices"} <= set(
         schema["properties"]
     )
+
+
+# ---- the rating in the summary (E1) -------------------------------------------------------------
+
+
+def test_summary_shows_the_latest_completed_rating(
+    session: Session, catalog: Catalog, seeded: Seeded, settings: Settings
+) -> None:
+    rate(session, settings, as_of=date(2026, 6, 30))
+    latest = rate(session, settings, as_of=date(2026, 9, 30))
+    stored = session.get(EntityRating, (latest.id, seeded.uscc))
+    assert stored is not None
+    # a run still in progress is not a rating yet
+    session.add(
+        RatingRun(
+            id="f" * 32,
+            system_code=latest.system_code,
+            system_version=latest.system_version,
+            features_version=latest.features_version,
+            engine="duckdb",
+            as_of=date(2026, 12, 31),
+            status="running",
+            started_at=datetime.now(UTC) + timedelta(hours=1),
+            triggered_by="test",
+        )
+    )
+    session.flush()
+
+    summary = _build(session, catalog, seeded.uscc).summary
+    assert summary.rating is not None
+    assert summary.rating.run_id == latest.id
+    assert (summary.rating.grade, summary.rating.score) == (stored.grade, stored.score)
+    assert summary.rating.as_of == date(2026, 9, 30)
+    assert summary.rating.scale == 1000
+    assert (summary.rating.system_code, summary.rating.system_version) == (
+        latest.system_code,
+        latest.system_version,
+    )
+    assert "评价基准日2026年9月30日" in summary.rating_note
+    assert latest.system_code in summary.rating_note
+    assert "as of 2026-09-30" in summary.rating_note_en
+
+
+def test_rating_shown_only_to_whom_the_policy_shows_it(
+    session: Session, catalog: Catalog, seeded: Seeded, settings: Settings
+) -> None:
+    rate(session, settings)
+    own = Principal(kind=PrincipalKind.enterprise, code=seeded.uscc)
+    mine = _build(session, catalog, seeded.uscc, requester=own, purpose=ReportPurpose.self_query)
+    assert mine.summary.rating is not None
+    # an enterprise looking another up publicly: the report, but not its rating
+    other = Principal(kind=PrincipalKind.enterprise, code=seeded.other_uscc)
+    theirs = _build(
+        session, catalog, seeded.uscc, requester=other, purpose=ReportPurpose.public_inquiry
+    )
+    assert theirs.summary.rating is None
+    assert theirs.summary.rating_note.startswith("本次查询不显示信用评价")
+    assert theirs.summary.record_count > 0
+    anonymous = _build(
+        session, catalog, seeded.uscc, requester=None, purpose=ReportPurpose.public_inquiry
+    )
+    assert anonymous.summary.rating is not None

@@ -470,14 +470,24 @@ def check_rating_view(
     read public information for the purpose may see it — an institution only for a financing
     purpose it is approved for. An enterprise sees its own rating (``self_query``) only.
     """
+    refusal = rating_refusal(principal, uscc=uscc, purpose=purpose)
+    if refusal is not None:
+        raise Forbidden(refusal)
+    check_request(session, principal=principal, purpose=purpose)
+
+
+def rating_refusal(principal: Principal | None, *, uscc: str, purpose: Purpose) -> str | None:
+    """Why ``principal`` may not see the rating of ``uscc`` for ``purpose`` (``None``: it may),
+    before the request-level check (:func:`check_request`) — for a caller that has made that
+    check already, such as a report, which shows the rating only to whom it may."""
     kind = principal.kind if principal is not None else None
     if principal is not None and kind is PrincipalKind.enterprise:
         if principal.code != uscc or purpose is not Purpose.self_query:
-            raise Forbidden("an enterprise sees its own rating only, as self_query")
-        return
+            return "an enterprise sees its own rating only, as self_query"
+        return None
     if kind is PrincipalKind.provider or purpose not in PUBLIC_PURPOSES.get(kind, frozenset()):
-        raise Forbidden(f"{_who(kind)} may not see ratings for purpose {purpose.value}")
-    check_request(session, principal=principal, purpose=purpose)
+        return f"{_who(kind)} may not see ratings for purpose {purpose.value}"
+    return None
 
 
 def scoring_records(

@@ -303,6 +303,13 @@ class RatingPoint(BaseModel):
     grade: str
 
 
+class LatestRating(RatingPoint):
+    """An entity's latest rating and the indicator system it was computed with (for reports)."""
+
+    system_code: str
+    system_version: str
+
+
 class PeerStanding(BaseModel):
     group: str
     province: str | None

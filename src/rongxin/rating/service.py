@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from rongxin.config import Settings
@@ -19,6 +19,7 @@ from rongxin.rating.schemas import (
     DimensionLine,
     Improvement,
     IndicatorLine,
+    LatestRating,
     PeerStanding,
     RatingPoint,
     RatingPortrait,
@@ -66,6 +67,32 @@ def run_changes(session: Session, *, run_id: str, limit: int = 1000) -> list[dic
         }
         for c in session.scalars(stmt)
     ]
+
+
+# ---- the latest rating --------------------------------------------------------------------------
+
+# built once: every credit report reads it
+_LATEST = (
+    select(
+        EntityRating.run_id,
+        RatingRun.as_of,
+        EntityRating.score,
+        EntityRating.grade,
+        RatingRun.system_code,
+        RatingRun.system_version,
+    )
+    .join(RatingRun, RatingRun.id == EntityRating.run_id)
+    .where(EntityRating.uscc == bindparam("uscc"), RatingRun.status == "completed")
+    .order_by(RatingRun.started_at.desc())
+    .limit(1)
+)
+
+
+def latest_rating(session: Session, *, uscc: str) -> LatestRating | None:
+    """The latest completed rating of ``uscc`` (``None`` before its first run): one indexed
+    read, for the summary of its credit report."""
+    row = session.connection().execute(_LATEST, {"uscc": uscc}).one_or_none()
+    return LatestRating.model_validate(row._asdict()) if row is not None else None
 
 
 # ---- portraits ----------------------------------------------------------------------------------

@@ -42,6 +42,8 @@ from rongxin.db.base import utcnow
 from rongxin.entities import reference
 from rongxin.entities import service as entities_service
 from rongxin.entities.schemas import EntityRead
+from rongxin.rating import service as rating_service
+from rongxin.rating.indicators import SCALE
 from rongxin.records.schemas import RecordStatus, RecordView
 from rongxin.reports import wording
 from rongxin.reports.document import ReportDocument
@@ -362,6 +364,34 @@ def _subject(entity: EntityRead) -> dict[str, Any]:
     }
 
 
+def _rating(
+    session: Session, requester: Principal | None, uscc: str, purpose: ReportPurpose
+) -> tuple[dict[str, Any] | None, tuple[str, str]]:
+    """The summary's rating (``ReportRating`` as plain data) and its note: the latest rating,
+    to whoever may see it (``policy.rating_refusal``; the report's request checks are made)."""
+    if policy.rating_refusal(requester, uscc=uscc, purpose=purpose) is not None:
+        return None, wording.rating_note("not_shown")
+    found = rating_service.latest_rating(session, uscc=uscc)
+    if found is None:
+        return None, wording.rating_note("unrated")
+    note = wording.rating_note(
+        "rated",
+        system=found.system_code,
+        version=found.system_version,
+        day=found.as_of,
+        scale=SCALE,
+    )
+    return {
+        "grade": found.grade,
+        "score": found.score,
+        "scale": SCALE,
+        "as_of": found.as_of,
+        "system_code": found.system_code,
+        "system_version": found.system_version,
+        "run_id": found.run_id,
+    }, note
+
+
 def _section_order(catalog: Catalog) -> list[str]:
     known = [s.value for s in SectionCode]
     extra = [c.report_section for c in catalog.categories if c.report_section not in known]
@@ -436,7 +466,7 @@ def build_report(
     received = [r.received_at for rs in by_item.values() for r in rs]
     data_as_of = _china_date(max(received)) if received else _china_date(generated_at)
     info = purpose_info(purpose)
-    rating_note, rating_note_en = wording.RATING_NOTE
+    rating, (rating_note, rating_note_en) = _rating(session, requester, entity.uscc, purpose)
     grounds = {r.decision.ground for r in reads.values() if r.decision.allowed}
     return ReportDocument(
         {
@@ -456,7 +486,7 @@ def build_report(
                 ],
                 "flags": _flags(catalog, by_item, _china_date(generated_at)),
                 "record_count": sum(counts.values()),
-                "rating": None,
+                "rating": rating,
                 "rating_note": rating_note,
                 "rating_note_en": rating_note_en,
                 "broken_commitments": rights_service.broken_commitments(session, uscc=entity.uscc),

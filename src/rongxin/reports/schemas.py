@@ -1,9 +1,10 @@
-"""The standardized credit report (V2), schema version 1.2, and usage feedback (V1).
+"""The standardized credit report (V2), schema version 1.3, and usage feedback (V1).
 
 1.1 added what each viewer sees: ``ReportItem.access`` and ``authorization_id``, and the
 restrictions ``verification_only``, ``not_shared`` and ``provider_unavailable``. 1.2 added the
 rights of the subject (G4): record status ``annotated`` with ``ReportRecord.objection``, and
-``ReportSummary.broken_commitments``.
+``ReportSummary.broken_commitments``. 1.3 fills ``ReportSummary.rating`` (it was always null):
+the platform's latest rating of the subject (E1), ``ReportRating``.
 
 ``CreditReport`` is the one shape every format is made from: the JSON API returns it as is,
 the HTML and PDF renderings are drawn from it. Its JSON schema is published at
@@ -26,7 +27,7 @@ from rongxin.access.schemas import PURPOSE_NAMES as PURPOSE_NAMES
 from rongxin.access.schemas import Purpose
 from rongxin.records.schemas import RecordStatus
 
-SCHEMA_VERSION: Final = "1.2"
+SCHEMA_VERSION: Final = "1.3"
 SCHEMA_ID: Final = f"https://rongxin.example/schemas/credit-report/{SCHEMA_VERSION}"
 CHINA_TZ: Final = timezone(timedelta(hours=8), "CST")  # dates in the report are Beijing dates
 
@@ -142,12 +143,27 @@ class ReportFlag(_View):
     active_count: int
 
 
+class ReportRating(_View):
+    """The platform's latest credit rating of the subject (E1): computed by the batch run from
+    publicly disclosable information only, with the indicator system it used."""
+
+    grade: str = Field(description="AAA … C")
+    score: float = Field(description="0 to `scale`")
+    scale: int
+    as_of: date = Field(description="the rating run's reference date")
+    system_code: str
+    system_version: str
+    run_id: str
+
+
 class ReportSummary(_View):
     counts: list[CategoryCount]
     flags: list[ReportFlag]
     record_count: int
-    rating: None = Field(None, description="reserved: the credit rating is added by E1")
-    rating_note: str
+    rating: ReportRating | None = Field(
+        None, description="null when the subject has no rating yet or the viewer may not see it"
+    )
+    rating_note: str = Field(description="what the rating is, or why there is none")
     rating_note_en: str
     broken_commitments: int = Field(
         0, description="credit commitments (信用承诺) the operator recorded as broken (违诺)"

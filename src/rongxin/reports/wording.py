@@ -65,11 +65,39 @@ STATUS_NAMES: Final[dict[RecordStatus, tuple[str, str]]] = {
     RecordStatus.repaired: ("已修复", "Repaired"),
     RecordStatus.expired: ("已过公示期", "Publicity period ended"),
 }
-RATING_NOTE: Final = (
-    "信用评价结果将由平台中小微企业信用评价体系提供，本版本报告暂不含评级。",
-    "The credit rating will come from the platform's SME credit evaluation; "
-    "this version of the report carries none.",
-)
+#: the summary's rating note: with a rating, why there is none yet, or why it is not shown
+RATING_NOTES: Final[dict[str, tuple[str, str]]] = {
+    "rated": (
+        "信用评价由平台中小微企业信用评价体系（{system} {version}）依据公开信用信息评定，"
+        "评价基准日{day}，分值0–{scale}分；仅供参考，不构成授信建议。",
+        "Rated by the platform's SME credit evaluation ({system} {version}) on publicly "
+        "disclosable information only, as of {day}, on a scale of 0–{scale}; for reference, "
+        "not a lending recommendation.",
+    ),
+    "unrated": (
+        "该主体尚无信用评价结果：平台定期对全部市场主体开展评价，新登记主体在下一次评价后显示。",
+        "No credit rating of this entity yet: the platform rates every market entity "
+        "periodically, and a newly registered one is shown after the next run.",
+    ),
+    "not_shown": (
+        "本次查询不显示信用评价：企业账户仅可通过自查（本企业、self_query）查看本企业的评价。",
+        "The credit rating is not shown to this inquiry: an enterprise account sees only its own "
+        "rating, in a self-query (self_query).",
+    ),
+}
+
+
+def rating_note(case: str, *, day: date | None = None, **values: object) -> tuple[str, str]:
+    """The summary's rating note (Chinese, English) for ``case`` (a key of ``RATING_NOTES``),
+    with the rating's ``day`` and ``values`` filled in."""
+    zh, en = RATING_NOTES[case]
+    if day is None:
+        return zh, en
+    return zh.format(day=_cn_day(day), **values), en.format(day=day.isoformat(), **values)
+
+
+def _cn_day(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +181,7 @@ def notices(
     own: bool = False,
 ) -> list[dict[str, str]]:
     """The report's notices (``ReportNotice`` as plain data)."""
-    day = f"{data_as_of.year}年{data_as_of.month}月{data_as_of.day}日"
+    day = _cn_day(data_as_of)
     scope, scope_en = SCOPE_NOTES["own" if own else "authorized" if authorized else "public"]
     return [
         {
