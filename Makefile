@@ -40,9 +40,9 @@ demo:
 	RONGXIN_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/rongxin db upgrade
 	@test -f $(DEMO_DIR)/manifest.json || $(BIN)/rongxin synth --enterprises $(DEMO_N) --seed 7 --out $(DEMO_DIR)
 	RONGXIN_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/rongxin ingest --manifest $(DEMO_DIR)/manifest.json
-	@test -f var/demo-operator-key.json || RONGXIN_DATABASE_URL=sqlite:///$(DEMO_DB) \
+	@test -f var/demo-operator-key.json || (umask 077 && RONGXIN_DATABASE_URL=sqlite:///$(DEMO_DB) \
 		$(BIN)/rongxin access key create --kind operator --code demo-operator --label "make demo" \
-		> var/demo-operator-key.json
+		> var/demo-operator-key.json)
 	@test -f var/demo-access.json || RONGXIN_DATABASE_URL=sqlite:///$(DEMO_DB) \
 		$(BIN)/rongxin synth-access --out var/demo-access.json
 	RONGXIN_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/rongxin rights sweep

@@ -3,6 +3,7 @@ from __future__ import annotations
 import gc
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -74,6 +75,24 @@ def test_cli_errors_exit_2_with_a_message(tmp_path) -> None:  # type: ignore[no-
     assert bad.returncode == 2
     assert "cannot connect to the database" in bad.stderr
     assert "pw@" not in bad.stderr
+
+
+def test_cli_on_a_database_without_the_schema_says_what_to_do(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A command run against a database whose schema was never created (the default SQLite
+    file instead of the demo's, a fresh PostgreSQL schema) names the missing table and the fix,
+    without a traceback."""
+    if database_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'empty.db'}"
+    else:  # the same server and database, looking in a schema that does not exist
+        url = f"{database_url}?options=-csearch_path%3Dno_rongxin_schema"
+    result = _cli("report", "91350100M000100Y43", env={"RONGXIN_DATABASE_URL": url})
+    assert result.returncode == 2
+    assert "has no table " in result.stderr
+    assert "rongxin db upgrade" in result.stderr
+    assert "RONGXIN_DATABASE_URL" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_cli_db_upgrade_creates_the_schema(tmp_path) -> None:  # type: ignore[no-untyped-def]

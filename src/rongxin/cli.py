@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -185,9 +185,22 @@ def version() -> None:
 
 
 def main() -> None:
-    """Entry point: domain errors become a clear message and exit code 2, never a traceback."""
+    """Entry point: domain errors, and a database without the schema, become a clear message
+    and exit code 2, never a traceback."""
     try:
         app()
     except RongxinError as exc:
-        typer.secho(f"错误 error: {exc.message}", fg=typer.colors.RED, err=True)
-        sys.exit(2)
+        _fail(exc.message)
+    except Exception as exc:
+        from rongxin.config import Settings
+        from rongxin.db.session import missing_table, no_schema_message
+
+        table = missing_table(exc)
+        if table is None:
+            raise
+        _fail(no_schema_message(Settings(), table))
+
+
+def _fail(message: str) -> NoReturn:
+    typer.secho(f"错误 error: {message}", fg=typer.colors.RED, err=True)
+    sys.exit(2)

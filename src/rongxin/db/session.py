@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +13,7 @@ from typing import Any, Final
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from rongxin.config import Settings
@@ -105,6 +106,28 @@ def check_connection(engine: Engine) -> None:
             f"cannot connect to the database at {_redact(str(engine.url))}: {reason}. "
             "Check RONGXIN_DATABASE_URL and that the server is running."
         ) from exc
+
+
+#: how SQLite and PostgreSQL name a table a statement needs that does not exist
+_MISSING_TABLE: Final = re.compile(r'no such table: ([\w.]+)|relation "([^"]+)" does not exist')
+
+
+def missing_table(exc: BaseException) -> str | None:
+    """The table a statement failed on because the database does not have it — the schema was
+    never applied (``rongxin db upgrade``), or the URL names another database — else None."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    found = _MISSING_TABLE.search(str(exc.orig))
+    return (found.group(1) or found.group(2)) if found else None
+
+
+def no_schema_message(settings: Settings, table: str) -> str:
+    """What to do when the database at ``settings.database_url`` lacks ``table``."""
+    return (
+        f"the database {_redact(settings.database_url)} has no table {table}: its schema was "
+        "never created. Run `rongxin db upgrade` to create it, or set RONGXIN_DATABASE_URL to "
+        "the database you mean (after `make demo`: sqlite:///var/demo.db)"
+    )
 
 
 def is_sqlite_busy(exc: OperationalError) -> bool:
