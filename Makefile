@@ -51,7 +51,8 @@ demo:
 	@echo "or var/demo-access.json (the demo bank; enterprises, the first of which authorized the bank;"
 	@echo "under \"rights\": an enterprise with an objection and its provider's key, and an enterprise"
 	@echo "with a credit-repair application)"
-	RONGXIN_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/rongxin serve
+	RONGXIN_DATABASE_URL=sqlite:///$(DEMO_DB) scripts/demo-providers.sh $(VENV) $(DEMO_DIR) \
+		var/demo-providers $(BIN)/rongxin serve
 
 ## test: lint, then the whole suite on SQLite and on PostgreSQL ($(PG_URL)), both at once (each
 ## run is one Python process; output is shown per run, when it ends)

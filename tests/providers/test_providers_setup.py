@@ -4,13 +4,19 @@ endpoints file and the ``rongxin provider`` commands."""
 from __future__ import annotations
 
 import json
+import os
+import random
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
+import httpx2
 import pytest
 from provider_factories import FIRM_A, SECRET, write_mnr, write_sat
 from typer.testing import CliRunner
 
-from rongxin.catalog.schemas import Catalog
+from rongxin.catalog.schemas import Catalog, SharingMode
 from rongxin.errors import InvalidInput
 from rongxin.ingest.errors import FileRejected
 from rongxin.providers import cli as provider_cli
@@ -212,3 +218,68 @@ def test_provider_serve_refuses_a_bad_secret_file(tmp_path: Path) -> None:
     assert isinstance(result.exception, EndpointsFileError)
     assert "fewer than 16 bytes" in result.exception.message
     assert "abc" not in result.exception.message
+
+
+# ---- the demo's provider services (scripts/demo-providers.sh) -----------------------------------
+
+_CHECK_NODE_SIDE = """
+import json, os, sys, time
+from pathlib import Path
+import httpx2
+from rongxin.providers.client import load_endpoints
+endpoints = load_endpoints(Path(os.environ["RONGXIN_PROVIDER_ENDPOINTS_PATH"]))
+served = {}
+for code, endpoint in endpoints.items():
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            served[code] = httpx2.get(endpoint.base_url + "/healthz", timeout=2).json()["items"]
+            break
+        except httpx2.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+print(json.dumps({"served": served, "ports": [e.base_url for e in endpoints.values()]}))
+"""
+
+
+def _free_base_port(count: int) -> int:
+    for _ in range(50):
+        base = random.randrange(20_000, 60_000)
+        try:
+            for port in range(base, base + count):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise AssertionError("no free ports")
+
+
+def test_demo_runs_a_service_for_every_provider_the_node_asks(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    """`make demo`'s last step: a service per provider of interface or verification items, on
+    the synth files, with an endpoints file and secrets the node accepts; stopped afterwards."""
+
+    generate(catalog, enterprises=30, seed=3, out=tmp_path / "synth", months=2)
+    wanted: dict[str, list[str]] = {}
+    for item in catalog.items:
+        if item.sharing_mode is not SharingMode.physical:
+            wanted.setdefault(item.provider, []).append(item.code)
+    script = Path(__file__).parents[2] / "scripts" / "demo-providers.sh"
+    state = tmp_path / "state"
+    result = subprocess.run(
+        [str(script), sys.prefix, str(tmp_path / "synth"), str(state),
+         sys.executable, "-c", _CHECK_NODE_SIDE],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "DEMO_PROVIDER_PORT": str(_free_base_port(len(wanted)))},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout.splitlines()[-1])
+    assert answer["served"] == {code: sorted(items) for code, items in wanted.items()}
+    for code in wanted:
+        assert (state / f"{code}.key").stat().st_mode & 0o077 == 0
+    for url in answer["ports"]:  # the services ended with the command
+        with pytest.raises(httpx2.HTTPError):
+            httpx2.get(url + "/healthz", timeout=2)
