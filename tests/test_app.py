@@ -216,3 +216,18 @@ def test_root_help_imports_no_domain() -> None:
     assert result.returncode == 0, result.stderr
     assert "LOADED []" in result.stderr
     assert "synth-access" in result.stdout
+
+
+def test_api_docs_are_served_by_the_node_itself(client: TestClient) -> None:
+    """Nodes run on networks without the internet: the docs page loads nothing from outside."""
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200
+    assert "/api/v1/docs/assets/swagger-ui-bundle.js" in page.text
+    assert "/api/v1/openapi.json" in page.text
+    assert "cdn" not in page.text
+    assert "https://" not in page.text
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        served = client.get(f"/api/v1/docs/assets/{asset}")
+        assert served.status_code == 200
+        assert len(served.content) > 10_000
+    assert "/api/v1/docs" not in client.get("/api/v1/openapi.json").json()["paths"]

@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -78,13 +79,17 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.provider_client.close()
         engine.dispose()
 
-    app = FastAPI(
+    # FastAPIOffline: FastAPI with its docs page (Swagger UI) served from the node's own copy,
+    # not a CDN — nodes run on networks without the internet
+    app = FastAPIOffline(
         title="rongxin 融信",
         version=__version__,
         description="融资信用服务平台 API (国办发〔2021〕52号)",
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
+        static_url="/api/v1/docs/assets",
+        favicon_url="/static/favicon.svg",
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -25,6 +25,18 @@ def test_home_page(tab: Tab) -> None:
     tab.problems.assert_clean()
 
 
+def test_api_docs_render_from_the_node_alone(tab: Tab) -> None:
+    """Swagger UI from the node's own copy: it renders the API's operations, and the page asks
+    nothing of any other host."""
+    hosts: set[str] = set()
+    tab.page.on("request", lambda request: hosts.add(request.url.split("/")[2]))
+    tab.open("/api/v1/docs")
+    expect(tab.page.locator(".swagger-ui .title").first).to_contain_text("rongxin")
+    expect(tab.page.locator(".opblock").first).to_be_visible()
+    assert hosts == {tab.base_url.split("/")[2]}
+    tab.problems.assert_clean()
+
+
 def test_catalog_and_an_item(tab: Tab) -> None:
     tab.open("/catalog")
     expect(tab.page.locator("h1")).to_have_text("信用信息共享目录")
