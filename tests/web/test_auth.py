@@ -36,6 +36,11 @@ def test_signin_page_renders_in_both_locales(secure_client: TestClient) -> None:
     en = secure_client.get("/signin?lang=en")
     assert '<html lang="en">' in en.text
     assert "Sign in for staff" in en.text
+    # every kind of user is told it may sign in here; punctuation follows the language
+    assert "金融机构和企业的工作人员" in zh.text
+    assert "financial institutions and enterprises" in en.text
+    assert 'visually-hidden">当前节点：</span>' in zh.text
+    assert 'visually-hidden">This node: </span>' in en.text
 
 
 def test_anonymous_header_offers_signin(secure_client: TestClient) -> None:
@@ -226,9 +231,11 @@ def test_wrong_kind_gets_a_403_page(signed_in: Callable[..., TestClient]) -> Non
     assert r.status_code == 403
     assert '<html lang="zh-CN">' in r.text
     assert "此页面仅向平台运营方或监管部门开放" in r.text
+    assert '<h1 id="error-heading">无权访问</h1>' in r.text
     assert "接入机构" in r.text  # the header still shows who is signed in
     en = client.get("/quality?lang=en")
-    assert "only for Platform operator or Regulator" in en.text
+    assert "only for those signed in as: Platform operator or Regulator." in en.text
+    assert '<h1 id="error-heading">Access denied</h1>' in en.text
 
 
 def test_two_people_of_one_party_are_two_actors_for_the_four_eyes_rule() -> None:
