@@ -87,7 +87,8 @@ class EntityRating(Base):
     """One entity's rating in one run, with the indicator sheet behind it."""
 
     __tablename__ = "entity_rating"
-    __table_args__ = (Index("ix_entity_rating_uscc", "uscc"),)
+    # by entity, covering a report's lookup of the latest grade and score (no table read)
+    __table_args__ = (Index("ix_entity_rating_uscc_run", "uscc", "run_id", "grade", "score"),)
 
     run_id: Mapped[str] = mapped_column(
         ForeignKey("rating_run.id", ondelete="CASCADE"), primary_key=True
