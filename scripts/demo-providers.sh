@@ -23,7 +23,8 @@ print(" ".join(sorted({i.provider for i in items if i.sharing_mode is not Sharin
 endpoints="$state/endpoints.yaml"
 echo "providers:" > "$endpoints"
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+# stopped, and waited for, when COMMAND ends: nothing is left listening
+trap 'kill "${pids[@]}" 2>/dev/null || true; wait' EXIT
 port=${DEMO_PROVIDER_PORT:-8701}
 first=$port
 for provider in $providers; do
