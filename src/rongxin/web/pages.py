@@ -57,8 +57,15 @@ def error_page(
     headline: str | None = None,
     back: tuple[str, str] | None = None,
 ) -> Response:
-    """The error page (or, for an HTMX request, just its body) with ``status``."""
+    """The error page (or, for an HTMX request, just its body) with ``status``; its heading is
+    ``headline``, else the locale's title for the status (``error.title_<status>``), else the
+    general one."""
     template = "errors/_error.html" if is_htmx(request) else "errors/error.html"
+    if headline is None:
+        locale = locale_of(request)
+        key = f"error.title_{status}"
+        known = key in i18n.messages(locale)
+        headline = i18n.translate(locale, key if known else "error.title_other")
     return render(
         request,
         template,
